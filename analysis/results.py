@@ -1,0 +1,137 @@
+"""Typed, frozen results: the one contract between statistics and presentation.
+
+Every number the report shows is an :class:`Estimate` inside a :class:`ResultTable`; the
+report looks numbers up by ``Estimate.key`` and ``results.json`` is the serialisation of the
+:class:`ResultSet`.  Analysis code never formats strings: labels, rounding and percentages
+live in ``reports/``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+Domain = tuple[tuple[str, str], ...]
+"""A domain as sorted (dimension, value) pairs; ``()`` is the whole group."""
+
+
+def domain_of(**dims: object) -> Domain:
+    """Build a domain from keyword arguments, e.g. ``domain_of(school="imt_nord_europe")``."""
+    return tuple(sorted((k, str(v)) for k, v in dims.items() if v is not None))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One published number with its uncertainty.
+
+    ``statistic`` names what it is (proportion, mean, total, count, rate, share, difference,
+    odds_ratio, rate_ratio, alpha, f_statistic...), ``base`` says the denominator in words a
+    reviewer can check, ``ci_method`` names the interval (logit, beta, wald, t, wilson, exact,
+    profile...).  ``n_unweighted`` is the unweighted base behind the estimate.
+    """
+
+    key: str
+    table: str
+    statistic: str
+    variable: str
+    estimate: float | None
+    domain: Domain = ()
+    level: str | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_method: str | None = None
+    ci_level: float = 0.95
+    n_unweighted: int | None = None
+    df: float | None = None
+    deff: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    weighted: bool = False
+    base: str = ""
+    suppressed: str | None = None
+    """Why disclosure control hid this cell (``None`` when shown)."""
+
+    def domain_dict(self) -> dict[str, str]:
+        return dict(self.domain)
+
+    def with_suppression(self, reason: str) -> Estimate:
+        return replace(self, suppressed=reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["domain"] = dict(self.domain)
+        for k, v in list(out.items()):
+            if isinstance(v, float) and not math.isfinite(v):
+                out[k] = None
+        return out
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """A numbered table of the report: estimates that share one statistic and base.
+
+    ``section`` places it in the report (``sample``, ``mobility``, ``survey``, ``comparisons``,
+    ``models``, ``weighting``, ``data_quality``); ``dims`` lists the domain dimensions that
+    form its rows/columns, in display order.
+    """
+
+    id: str
+    section: str
+    estimates: tuple[Estimate, ...]
+    dims: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def by_key(self) -> dict[str, Estimate]:
+        return {e.key: e for e in self.estimates}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "section": self.section,
+            "dims": list(self.dims),
+            "notes": list(self.notes),
+            "keys": [e.key for e in self.estimates],
+        }
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """Everything a run found: tables of estimates plus data-quality and provenance facts."""
+
+    study: Mapping[str, Any]
+    tables: tuple[ResultTable, ...]
+    data_quality: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def estimates(self) -> Iterable[Estimate]:
+        for t in self.tables:
+            yield from t.estimates
+
+    def estimate(self, key: str) -> Estimate:
+        for e in self.estimates():
+            if e.key == key:
+                return e
+        raise KeyError(key)
+
+    def table(self, table_id: str) -> ResultTable:
+        for t in self.tables:
+            if t.id == table_id:
+                return t
+        raise KeyError(table_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = Counter(e.key for e in self.estimates())
+        dupes = sorted(k for k, c in counts.items() if c > 1)
+        if dupes:
+            raise ValueError(f"duplicate estimate keys: {dupes[:5]}")
+        return {
+            "study": dict(self.study),
+            "tables": [t.to_dict() for t in self.tables],
+            "estimates": [e.to_dict() for e in self.estimates()],
+            "data_quality": dict(self.data_quality),
+            "provenance": dict(self.provenance),
+        }

@@ -1,0 +1,395 @@
+"""The study flow: raw exports -> tidy tables -> statistics -> report, as Prefect tasks.
+
+Tasks are coarse (one per input file, one per statistics family, one for the outputs) and
+exchange file paths or small result objects, never large frames: big intermediates are Parquet
+files under ``<output>/.interim/`` named by their cache key. Cache keys are built from the
+*content* of the inputs, the relevant config and the code digest, so a rerun with unchanged
+inputs recomputes nothing and a changed survey file recomputes only what depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
+
+from analysis.config import StudyConfig
+from flows import provenance
+from flows.config_io import load_config
+from flows.publish import RunPaths, discard, list_runs, new_run, previous_results, publish
+
+CACHE_EXPIRATION = timedelta(days=90)
+
+
+class StageFailure(RuntimeError):
+    """A failed stage, with the file it was working on: printed as one line by the CLI."""
+
+    def __init__(self, stage: str, file: str | None, reason: str):
+        self.stage, self.file, self.reason = stage, file, reason
+        where = f" [{file}]" if file else ""
+        super().__init__(f"stage '{stage}' failed{where}: {reason}")
+
+
+# --------------------------------------------------------------------------- cache keys
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:24]
+
+
+def _file_sha(path: str | Path) -> str:
+    return provenance.sha256_file(Path(path))
+
+
+def survey_key(path: str, source: str, wave: str, config: StudyConfig) -> str:
+    return "survey-" + _digest(
+        _file_sha(path), _file_sha(config.codebook), source, wave, vars(config.filters),
+        hashlib.sha256(config.pseudonym_key.encode()).hexdigest(),
+        _tables_digest(config), provenance.code_digest(),
+    )
+
+
+def mobility_key(index: int, config: StudyConfig) -> str:
+    m = config.mobility[index]
+    return "mobility-" + _digest(
+        _file_sha(m.path), m.format, m.school, dict(m.columns), _tables_digest(config),
+        provenance.code_digest(),
+    )
+
+
+def enrolment_key(config: StudyConfig) -> str:
+    return "enrolment-" + _digest(
+        _file_sha(config.enrolment), _tables_digest(config), provenance.code_digest()
+    )
+
+
+def _tables_digest(config: StudyConfig) -> list[str]:
+    return [_file_sha(p) for p in (config.schools_table, config.countries_table) if p is not None]
+
+
+def _interim_ready(interim: str, key: str) -> bool:
+    return (Path(interim) / key / "done").is_file()
+
+
+def _keyed(compute_key):  # cache_key_fn factory: recompute when the interim files are gone
+    def key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+        key = compute_key(parameters)
+        if not _interim_ready(parameters["interim"], key):
+            return None  # no cache: run the task (it rewrites the interim files)
+        return key
+
+    return key_fn
+
+
+# --------------------------------------------------------------------------- reference tables
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def reference_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from analysis.mobility.tables import default_table_path
+
+    schools = config.schools_table or default_table_path("schools")
+    countries = config.countries_table or default_table_path("countries")
+    return _read_table(Path(schools)), _read_table(Path(countries))
+
+
+def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], meta: dict) -> dict:
+    folder = Path(interim) / key
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {"key": key, "meta": meta}
+    for name, df in frames.items():
+        p = folder / f"{name}.parquet"
+        df.to_parquet(p, index=False)
+        out[name] = str(p)
+    (folder / "meta.json").write_text(json.dumps(meta, default=str, indent=1), encoding="utf-8")
+    (folder / "done").write_text(key, encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- tasks
+@task(
+    name="ingest-survey", retries=2, retry_delay_seconds=1, persist_result=True,
+    cache_key_fn=_keyed(lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
+    """Read one survey export through the codebook into the tidy response table."""
+    from analysis.ingest import load_codebook, read_survey_export
+
+    get_run_logger().info("ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave)
+    schools, _ = reference_tables(config)
+    codebook = load_codebook(config.codebook)
+    res = read_survey_export(
+        Path(path), codebook, source, wave=wave, filters=config.filters,
+        pseudonym_key=config.pseudonym_key, schools=schools,
+    )
+    manifest = {**res.manifest, "file": Path(path).name, "sha256": _file_sha(path)}
+    key = survey_key(path, source, wave, config)
+    return _write_interim(
+        interim, key, {"responses": res.responses, "quarantine": res.quarantine}, manifest
+    )
+
+
+@task(
+    name="ingest-mobility", retries=2, retry_delay_seconds=1, persist_result=True,
+    cache_key_fn=_keyed(lambda p: mobility_key(p["index"], p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
+    """Read one mobility file (Erasmus+ release or a school's spreadsheet) into tidy records."""
+    from analysis.mobility import read_mobility_file
+
+    m = config.mobility[index]
+    get_run_logger().info("ingesting mobility file %s (%s)", m.path.name, m.format)
+    schools, countries = reference_tables(config)
+    res = read_mobility_file(
+        m.path, m.format, schools, countries, school=m.school, columns=dict(m.columns)
+    )
+    manifest = {**res.manifest, "file": m.path.name, "sha256": _file_sha(m.path),
+                "unknown_codes": dict(res.unknown_codes),
+                "unknown_countries": dict(res.unknown_countries)}
+    return _write_interim(
+        interim, mobility_key(index, config),
+        {"records": res.records, "quarantine": res.quarantine}, manifest,
+    )
+
+
+@task(
+    name="load-enrolment", retries=2, retry_delay_seconds=1, persist_result=True,
+    cache_key_fn=_keyed(lambda p: enrolment_key(p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def load_enrolment(config: StudyConfig, interim: str) -> dict:
+    """Read enrolment per school, year and gender (the population of every rate)."""
+    from analysis.enrolment import read_enrolment
+
+    schools, _ = reference_tables(config)
+    enrolment, quarantine, manifest = read_enrolment(config.enrolment, schools)
+    manifest = {**manifest, "file": config.enrolment.name, "sha256": _file_sha(config.enrolment)}
+    return _write_interim(
+        interim, enrolment_key(config), {"enrolment": enrolment, "quarantine": quarantine}, manifest
+    )
+
+
+def _stats_key(prefix: str, parameters: dict[str, Any]) -> str:
+    keys = [r["key"] for r in parameters["inputs"]]
+    cfg: StudyConfig = parameters["config"]
+    return prefix + _digest(keys, cfg.to_dict(), provenance.code_digest())
+
+
+@task(
+    name="survey-statistics", persist_result=True,
+    cache_key_fn=lambda ctx, p: _stats_key("survey-stats-", p), cache_expiration=CACHE_EXPIRATION,
+)
+def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
+    """Weights, design-based estimates, comparisons and models for the survey."""
+    from analysis.ingest import load_codebook
+    from analysis.sample import response_rate_table
+    from analysis.survey.study import survey_result_tables
+
+    surveys = [r for r in inputs if "responses" in r]
+    enrol = next(r for r in inputs if "enrolment" in r)
+    responses = pd.concat([pd.read_parquet(r["responses"]) for r in surveys], ignore_index=True)
+    enrolment = pd.read_parquet(enrol["enrolment"])
+    variables = load_codebook(config.codebook).variable_types()
+    tables, _weighted = survey_result_tables(responses, enrolment, config, variables)
+    return [response_rate_table(responses, enrolment), *tables]
+
+
+@task(
+    name="mobility-statistics", persist_result=True,
+    cache_key_fn=lambda ctx, p: _stats_key("mobility-stats-", p), cache_expiration=CACHE_EXPIRATION,
+)
+def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
+    """Outgoing-mobility indicators and trend models."""
+    from analysis.mobility.study import mobility_result_tables
+
+    records = pd.concat(
+        [pd.read_parquet(r["records"]) for r in inputs if "records" in r], ignore_index=True
+    )
+    enrolment = pd.read_parquet(next(r for r in inputs if "enrolment" in r)["enrolment"])
+    return list(mobility_result_tables(records, enrolment, config))
+
+
+@task(name="write-outputs", retries=1)
+def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
+    """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
+    from reports.outputs import write_outputs as _write
+    from reports.render import render_report
+
+    html = render_report(results, lang, run_identity)
+    paths = _write(results, html, Path(out_dir), lang)
+    return {k: str(v) for k, v in paths.items()}
+
+
+# --------------------------------------------------------------------------- assembly (pure calls)
+def _data_quality(survey_runs: list[dict], mobility_runs: list[dict], enrol: dict) -> dict:
+    files = [r["meta"] for r in (*survey_runs, *mobility_runs, enrol)]
+    quarantine_reasons: dict[str, int] = {}
+    for r in (*survey_runs, *mobility_runs, enrol):
+        q = pd.read_parquet(r["quarantine"])
+        if len(q):
+            for reason, n in q["reason"].value_counts().items():
+                quarantine_reasons[str(reason)] = quarantine_reasons.get(str(reason), 0) + int(n)
+    return {"files": files, "quarantine_reasons": quarantine_reasons}
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    report: Path
+    run_dir: Path
+    results_path: Path
+
+
+def _stage(name: str, file: str | None = None):
+    class _Ctx:
+        def __enter__(self):
+            get_run_logger().info("stage: %s%s", name, f" ({file})" if file else "")
+            return self
+
+        def __exit__(self, et, ev, tb):
+            if ev is not None and not isinstance(ev, StageFailure):
+                raise StageFailure(name, file, f"{type(ev).__name__}: {ev}") from ev
+            return False
+
+    return _Ctx()
+
+
+@flow(name="mobility-study", log_prints=False)
+def study_flow(
+    config_path: str | None = None, output_root: str = "output", lang: str | None = None
+) -> str:
+    """Run the whole study; return the path of the published report."""
+    logger = get_run_logger()
+    with _stage("config", config_path):
+        config = load_config(config_path)
+    lang = lang or config.language
+    root = Path(output_root).resolve()
+    run_id = str(flow_run.id or "local")
+    paths: RunPaths = new_run(root, run_id)
+    interim = str(paths.interim)
+    try:
+        with _stage("ingest"):
+            survey_futs = [
+                (s.path.name, ingest_survey.submit(str(s.path), s.source, s.wave, config, interim))
+                for s in config.surveys
+            ]
+            mob_futs = [
+                (m.path.name, ingest_mobility.submit(i, config, interim))
+                for i, m in enumerate(config.mobility)
+            ]
+            enrol_fut = ("enrolment", load_enrolment.submit(config, interim))
+            done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
+            for kind, futs in (("survey", survey_futs), ("mobility", mob_futs), ("enrol", [enrol_fut])):
+                for fname, fut in futs:
+                    with _stage("ingest", fname):
+                        done[kind].append(fut.result())
+        enrol = done["enrol"][0]
+        with _stage("survey statistics"):
+            survey_fut = survey_statistics.submit([*done["survey"], enrol], config)
+        with _stage("mobility statistics"):
+            mobility_fut = mobility_statistics.submit([*done["mobility"], enrol], config)
+            mobility_tables = mobility_fut.result()
+        with _stage("survey statistics"):
+            survey_tables = survey_fut.result()
+
+        with _stage("assemble results"):
+            results = assemble_results(
+                config, survey_tables, mobility_tables, done, root, paths.name, run_id
+            )
+        with _stage("render report"):
+            run_identity = {
+                "flow_run_id": run_id,
+                "generated_at": results.provenance["generated_at"],
+                "run_name": paths.name,
+            }
+            write_outputs.submit(results, lang, run_identity, str(paths.staging)).result()
+        with _stage("publish"):
+            final = publish(paths)
+            (root / "index.html").write_text(_index_html(root), encoding="utf-8")
+    except BaseException:
+        discard(paths)
+        paths.log.parent.mkdir(parents=True, exist_ok=True)
+        paths.log.write_text(traceback.format_exc(), encoding="utf-8")
+        raise
+    report = final / "report.html"
+    _publish_artifacts(report, results)
+    logger.info("report published: %s", report)
+    return str(report)
+
+
+def assemble_results(
+    config: StudyConfig, survey_tables: list, mobility_tables: list, done: dict,
+    root: Path, run_name: str, run_id: str,
+):
+    from analysis.changes import changes_since
+    from analysis.disclosure import apply_disclosure_control
+    from analysis.results import ResultSet
+
+    schools, _ = reference_tables(config)
+    dq = _data_quality(done["survey"], done["mobility"], done["enrol"][0])
+    files = [
+        {"file": m.get("file"), "sha256": m.get("sha256"), "rows": m.get("rows_read")}
+        for m in dq["files"]
+    ]
+    for p in (config.codebook, config.config_path):
+        files.append({"file": p.name, "sha256": _file_sha(p), "rows": None})
+    prov = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "flow_run_id": run_id,
+        "run_name": run_name,
+        "git_commit": provenance.git_commit(),
+        "code_digest": provenance.code_digest(),
+        "versions": provenance.package_versions(),
+        "inputs": files,
+        "config": config.to_dict(),
+    }
+    study = {
+        "title": dict(config.title),
+        "synthetic": config.synthetic,
+        "data_cutoff": config.data_cutoff,
+        "waves": sorted({s.wave for s in config.surveys}),
+        "schools": dict(zip(schools["id"], schools["name"], strict=False)),
+    }
+    results = ResultSet(study, tuple([*survey_tables, *mobility_tables]), dq, prov)
+    results, disclosure = apply_disclosure_control(
+        results, min_count=config.disclosure.min_count, min_base=config.disclosure.min_base
+    )
+    changes = changes_since(previous_results(root), results.to_dict())
+    return replace(results, data_quality={**results.data_quality, "disclosure": disclosure,
+                                          "changes": changes})
+
+
+def _index_html(root: Path) -> str:
+    from reports.history import render_index
+
+    return render_index(list_runs(root))
+
+
+def _publish_artifacts(report: Path, results) -> None:
+    try:
+        from reports.viewmodel import key_findings_markdown
+
+        create_link_artifact(
+            key="mobility-study-report", link=report.as_uri(), link_text="Open the study report",
+            description="HTML report of the latest successful run",
+        )
+        create_markdown_artifact(
+            key="mobility-study-findings", markdown=key_findings_markdown(results, "en"),
+            description="Key findings of this run",
+        )
+    except Exception as exc:  # artifacts are a convenience: never fail a published run
+        get_run_logger().warning("could not publish artifacts: %s", exc)

@@ -1,0 +1,161 @@
+"""The whole path, as a user runs it: `mobility-study run` on (a copy of) the bundled data.
+
+Runs the real CLI in subprocesses with a private PREFECT_HOME (a temporary Prefect server starts
+each time), checks the report against results.json, that no personal data leaks, that a rerun is
+served from the cache, that a changed survey file recomputes only what depends on it, and that a
+failing run names the stage and file in one line and leaves the published report untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+RAW = REPO / "data" / "raw"
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(home / "storage"))
+    return env
+
+
+def _run(args: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=_env(home),
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """Copy the bundled inputs, run the study once; yield what the tests need."""
+    base = tmp_path_factory.mktemp("e2e")
+    data = base / "data"
+    shutil.copytree(RAW, data)
+    home = Path(tempfile.mkdtemp(prefix="e2e-prefect-home-"))
+    out = base / "out"
+    first = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
+    assert first.returncode == 0, first.stderr[-4000:]
+    return {"base": base, "data": data, "home": home, "out": out, "first": first}
+
+
+def _report_path(proc: subprocess.CompletedProcess) -> Path:
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    return Path(lines[-1])
+
+
+def test_last_line_is_the_report_and_outputs_exist(study):
+    report = _report_path(study["first"])
+    assert report.name == "report.html" and report.is_file()
+    run_dir = report.parent
+    assert (study["out"] / "latest").resolve() == run_dir.resolve()
+    assert (study["out"] / "index.html").is_file()
+    assert (run_dir / "results.json").is_file()
+    assert list(run_dir.glob("**/*.csv")), "tables as CSV"
+    html = report.read_text(encoding="utf-8")
+    assert re.search(r"<html[^>]*\blang=\"en\"", html)
+    assert not re.search(r"""(src|href)=["']https?://""", html), "nothing fetched from the network"
+
+
+def test_every_number_in_the_report_comes_from_results_json(study):
+    report = _report_path(study["first"])
+    results = json.loads((report.parent / "results.json").read_text(encoding="utf-8"))
+    keys = {e["key"] for e in results["estimates"]}
+    html = report.read_text(encoding="utf-8")
+    cited = re.findall(r'data-key="([^"]+)"', html)
+    assert len(cited) >= 20
+    assert set(cited) <= keys
+    for e in results["estimates"]:
+        assert {"estimate", "se", "ci_low", "ci_high", "ci_method", "n_unweighted", "domain"} <= set(e)
+    # the survey estimates carry design-based uncertainty
+    survey = [e for e in results["estimates"] if e["table"] == "survey.experience" and e["estimate"] is not None and not e.get("suppressed")]
+    assert survey and all(e["se"] is not None and e["ci_low"] <= e["estimate"] <= e["ci_high"] for e in survey)
+
+
+def _personal_values() -> set[str]:
+    path = RAW / "survey_2023_qualtrics.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header, data = rows[0], rows[3:]
+    cols = [i for i, h in enumerate(header) if h in {
+        "IPAddress", "RecipientEmail", "RecipientLastName", "RecipientFirstName",
+        "LocationLatitude", "LocationLongitude", "ExternalReference", "ResponseId"}]
+    text_cols = [i for i, h in enumerate(header) if h.endswith("_TEXT")]
+    values = {r[i] for r in data for i in cols if i < len(r) and len(r[i]) >= 6}
+    values |= {r[i] for r in data for i in text_cols if i < len(r) and len(r[i]) >= 12}
+    return values
+
+
+def test_no_personal_data_or_free_text_in_any_output(study):
+    run_dir = _report_path(study["first"]).parent
+    values = _personal_values()
+    assert len(values) > 100  # the sample does contain them
+    blobs = []
+    for p in run_dir.rglob("*"):
+        if p.suffix in {".html", ".json", ".csv"}:
+            blobs.append(p.read_text(encoding="utf-8", errors="replace"))
+        elif p.suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(p, read_only=True)
+            blobs.append("\n".join(str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row))
+    text = "\n".join(blobs)
+    leaked = [v for v in values if v in text]
+    assert leaked == []
+    assert not re.search(r"[\w.+-]+@example\.(org|com|net)", text)
+
+
+def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
+    base, data, home, out = study["base"], study["data"], study["home"], study["out"]
+    second = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
+    assert second.returncode == 0, second.stderr[-4000:]
+    logs = second.stdout + second.stderr
+    ran = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Completed", logs))
+    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", logs))
+    assert {"ingest-survey", "ingest-mobility", "load-enrolment", "survey-statistics",
+            "mobility-statistics"} <= cached, logs[-3000:]
+    assert ran <= {"write-outputs"}
+
+    # append one more copy of the last response line to the 2023 export: its branch reruns
+    survey = data / "survey_2023_qualtrics.csv"
+    text = survey.read_text(encoding="utf-8")
+    last = text.rstrip("\n").splitlines()[-1]
+    survey.write_text(text + last.replace(last.split(",")[8], "R_extraResp0001", 1) + "\n", encoding="utf-8")
+    third = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
+    assert third.returncode == 0, third.stderr[-4000:]
+    logs = third.stdout + third.stderr
+    ran = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Completed", logs))
+    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", logs))
+    assert "ingest-survey" in ran and "survey-statistics" in ran
+    assert {"ingest-mobility", "load-enrolment", "mobility-statistics"} <= cached
+    results = json.loads((out / "latest" / "results.json").read_text(encoding="utf-8"))
+    assert results["data_quality"]["changes"]["previous_run"]
+
+
+def test_a_failing_run_names_stage_and_file_and_keeps_the_previous_report(study):
+    base, data, home, out = study["base"], study["data"], study["home"], study["out"]
+    before = (out / "latest").resolve()
+    broken = base / "broken"
+    shutil.copytree(data, broken)
+    (broken / "enrolment.csv").write_bytes(b"\x00\x01\x02 not a csv \xff\xfe")
+    proc = _run(["run", "--config", str(broken / "study.toml"), "--output", str(out)], home, base)
+    assert proc.returncode != 0
+    err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("mobility-study:")]
+    assert len(err_lines) == 1, proc.stderr[-3000:]
+    assert "enrolment" in err_lines[0] and "stage" in err_lines[0]
+    assert "Traceback" not in proc.stderr
+    assert (out / "latest").resolve() == before
+    assert not any((out / ".staging").iterdir())

@@ -362,7 +362,7 @@ def assemble_results(
         "synthetic": config.synthetic,
         "data_cutoff": config.data_cutoff,
         "waves": sorted({s.wave for s in config.surveys}),
-        "schools": dict(zip(schools["id"], schools["name"], strict=False)),
+        "schools": _school_names(schools),
     }
     results = ResultSet(study, tuple([*survey_tables, *mobility_tables]), dq, prov)
     results, disclosure = apply_disclosure_control(
@@ -371,6 +371,12 @@ def assemble_results(
     changes = changes_since(previous_results(root), results.to_dict())
     return replace(results, data_quality={**results.data_quality, "disclosure": disclosure,
                                           "changes": changes})
+
+
+def _school_names(schools: pd.DataFrame) -> dict[str, str]:
+    """Current display name per school id (the table's row whose entity is the school itself)."""
+    current = schools[schools["entity"] == schools["school_id"]]
+    return dict(zip(current["school_id"], current["name"], strict=True))
 
 
 def _index_html(root: Path) -> str:

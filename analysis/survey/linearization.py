@@ -29,7 +29,7 @@ taken from the mean over all respondents of the domain, as R's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -52,16 +52,22 @@ class DesignArrays:
     fpc_fraction: np.ndarray
     calibration: tuple[np.ndarray, ...] = ()
 
+    n_h: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        sizes = np.bincount(self.strata, minlength=self.n_strata).astype(float)
+        object.__setattr__(self, "n_h", sizes)
+
     @property
     def n(self) -> int:
         return int(self.weights.shape[0])
 
     def stratum_sizes(self) -> np.ndarray:
-        return np.bincount(self.strata, minlength=self.n_strata).astype(float)
+        return self.n_h
 
     @property
     def singleton_strata(self) -> int:
-        return int(np.sum(self.stratum_sizes() == 1))
+        return int(np.sum(self.n_h == 1))
 
 
 @dataclass(frozen=True)
@@ -94,98 +100,152 @@ def _project_calibration(z: np.ndarray, w: np.ndarray, margins: Sequence[np.ndar
     return z
 
 
+@dataclass(frozen=True)
+class DomainIndex:
+    """Domain codes prepared once per (design, domain variables) and reused per variable.
+
+    ``codes`` holds 0..D-1 and D for respondents outside every domain (a spare slot that is
+    dropped), ``cell`` = ``codes * H + stratum``.
+    """
+
+    codes: np.ndarray
+    n_domains: int
+    cell: np.ndarray
+
+    @classmethod
+    def build(cls, domain: np.ndarray | None, n_domains: int, design: DesignArrays) -> DomainIndex:
+        if domain is None:
+            codes = np.zeros(design.n, dtype=np.int64)
+            n_domains = 1
+        else:
+            codes = np.where(domain >= 0, domain, n_domains).astype(np.int64)
+        return cls(codes, n_domains, codes * design.n_strata + design.strata)
+
+
 def linearize(
     y: np.ndarray,
     design: DesignArrays,
-    domain: np.ndarray | None = None,
+    domain: np.ndarray | DomainIndex | None = None,
     n_domains: int = 1,
+    *,
     statistic: str = "mean",
 ) -> LinearizedResult:
     """Estimate, SE, df, n and deff of ``statistic`` ("mean" or "total") of ``y`` per domain.
 
     ``y`` is float with NaN for missing answers (dropped per variable: the respondent is
     outside the domain for this variable, as R's ``na.rm=TRUE``); ``domain`` holds integer
-    codes 0..D-1, or -1 for respondents outside every domain (``None``: one domain, all).
+    codes 0..D-1, or -1 for respondents outside every domain (``None``: one domain, all), or a
+    prepared :class:`DomainIndex`.
     """
+    if statistic not in ("mean", "total"):
+        raise ValueError(f"unknown statistic {statistic!r} (use 'mean' or 'total')")
+    idx = (
+        domain if isinstance(domain, DomainIndex) else DomainIndex.build(domain, n_domains, design)
+    )
+    D, H = idx.n_domains, design.n_strata
+    Dx = D + 1  # with the spare "outside" slot
+    d, cell = idx.codes, idx.cell
     w = design.weights
-    n_all = design.n
-    if domain is None:
-        domain = np.zeros(n_all, dtype=np.int64)
-        n_domains = 1
-    valid = (~np.isnan(y)) & (domain >= 0)
-    d = np.where(valid, domain, 0)
-    yv = np.where(valid, y, 0.0)
-    wv = np.where(valid, w, 0.0)
-    D, H = n_domains, design.n_strata
+    y = np.asarray(y, dtype=float)
+    missing = np.isnan(y)
+    vf = (~missing).astype(float)
+    wv = w * vf
+    if missing.any():
+        yv = y.copy()
+        yv[missing] = 0.0
+    else:
+        yv = y
+    wyv = wv * yv
 
-    n_d = np.bincount(d, weights=valid.astype(float), minlength=D)
-    w_d = np.bincount(d, weights=wv, minlength=D)
-    wy_d = np.bincount(d, weights=wv * yv, minlength=D)
+    # per (domain, stratum) cell sums; domain sums are their row sums (fewer passes over n)
+    def cellsum(v: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=v, minlength=Dx * H).reshape(Dx, H)
+
+    n_dh_all = cellsum(vf)
+    w_dh = cellsum(wv)
+    wy_dh = cellsum(wyv)
+    n_d_all, w_d_all, wy_d_all = n_dh_all.sum(axis=1), w_dh.sum(axis=1), wy_dh.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "mean":
-            est = wy_d / w_d
-            z = np.where(valid, wv * (yv - est[d]) / w_d[d], 0.0)
-        elif statistic == "total":
-            est = wy_d
-            z = wv * yv
-        else:
-            raise ValueError(f"unknown statistic {statistic!r} (use 'mean' or 'total')")
-    z = np.nan_to_num(z)
+        ybar_all = wy_d_all / w_d_all
+        ybar_safe = np.where(np.isfinite(ybar_all), ybar_all, 0.0)
+        resid = yv - ybar_safe[d]
+        wres = wv * resid
+        dev2 = cellsum(wres * resid).sum(axis=1)[:D]
+        inv_w = np.where(w_d_all > 0, 1.0 / w_d_all, 0.0)
+    n_d, w_d, n_dh = n_d_all[:D], w_d_all[:D], n_dh_all[:D]
+    if statistic == "mean":
+        est = ybar_all[:D]
+    else:
+        est = wy_d_all[:D]
 
     if design.calibration:
         # one column of influence values per domain, projected on the calibration margins
+        if statistic == "mean":
+            z = wres * inv_w[d]
+        else:
+            z = wyv
+        z = np.where(d < D, z, 0.0)
         var = np.empty(D)
         for k in range(D):
             zk = np.where(d == k, z, 0.0) if D > 1 else z
             zk = _project_calibration(zk, w, design.calibration)
-            var[k] = _stratified_variance(zk[None, :], np.zeros(n_all, dtype=np.int64), 1, design)[0]
+            var[k] = _variance_from_sums(
+                np.bincount(design.strata, weights=zk, minlength=H)[None, :],
+                np.bincount(design.strata, weights=zk * zk, minlength=H)[None, :],
+                design,
+            )[0]
     else:
-        var = _stratified_variance(z, d, D, design, valid)
+        # influence z = wres / W_d inside the domain: its cell sums are scaled cell sums
+        if statistic == "mean":
+            s1 = cellsum(wres)[:D] * inv_w[:D, None]
+            s2 = cellsum(wres * wres)[:D] * (inv_w[:D, None] ** 2)
+        else:
+            s1 = wy_dh[:D]
+            s2 = cellsum(wyv * wyv)[:D]
+        var = _variance_from_sums(s1, s2, design)
 
-    cell = d * H + design.strata
-    n_dh = np.bincount(cell[valid], minlength=D * H).reshape(D, H)
     h_d = (n_dh > 0).sum(axis=1)
     df = n_d - h_d
-
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.maximum(var, 0.0))
-        ybar = wy_d / w_d
-        dev2 = np.bincount(d, weights=wv * (yv - ybar[d]) ** 2, minlength=D)
-        s2 = n_d / (n_d - 1) * dev2 / w_d
-        if statistic == "mean":
-            srs_wor = s2 * (w_d - n_d) / (w_d * n_d)
-            srs_wr = s2 / n_d
-        else:
-            srs_wor = w_d**2 * s2 * (w_d - n_d) / (w_d * n_d)
-            srs_wr = w_d**2 * s2 / n_d
+        s2w = n_d / (n_d - 1) * dev2 / w_d
+        scale = 1.0 if statistic == "mean" else w_d**2
+        srs_wor = scale * s2w * (w_d - n_d) / (w_d * n_d)
+        srs_wr = scale * s2w / n_d
         srs = np.where(w_d > n_d * (1 + 1e-9), srs_wor, srs_wr)
         deff = var / srs
     return LinearizedResult(
         estimate=est,
         se=se,
         df=df.astype(float),
-        n=n_d.astype(np.int64),
+        n=np.rint(n_d).astype(np.int64),
         weight_sum=w_d,
         deff=deff,
         singletons=design.singleton_strata,
     )
 
 
-def _stratified_variance(
-    z: np.ndarray,
-    d: np.ndarray,
-    D: int,
-    design: DesignArrays,
-    valid: np.ndarray | None = None,
-) -> np.ndarray:
-    """``sum_h (1-f_h) n_h/(n_h-1) sum_{i in h} (z_i - zbar_h)^2`` per domain (z 0 outside)."""
-    z = np.atleast_2d(z)[0]
+def influence_variance(z: np.ndarray, design: DesignArrays) -> float:
+    """Design variance of a linear statistic with influence values ``z`` (0 outside domain).
+
+    Applies the calibration projection when the weights are calibrated, then the stratified
+    with-/without-replacement formula.  Used for differences (svyttest) and contrasts.
+    """
+    z = np.nan_to_num(np.asarray(z, dtype=float))
+    z = _project_calibration(z, design.weights, design.calibration)
     H = design.n_strata
-    n_h = design.stratum_sizes()
-    cell = d * H + design.strata
-    inside = np.ones(z.shape[0], dtype=bool) if valid is None else valid
-    s1 = np.bincount(cell[inside], weights=z[inside], minlength=D * H).reshape(D, H)
-    s2 = np.bincount(cell[inside], weights=z[inside] ** 2, minlength=D * H).reshape(D, H)
+    s1 = np.bincount(design.strata, weights=z, minlength=H)[None, :]
+    s2 = np.bincount(design.strata, weights=z * z, minlength=H)[None, :]
+    return float(_variance_from_sums(s1, s2, design)[0])
+
+
+def _variance_from_sums(s1: np.ndarray, s2: np.ndarray, design: DesignArrays) -> np.ndarray:
+    """``sum_h (1-f_h) n_h/(n_h-1) sum_{i in h} (z_i - zbar_h)^2`` per domain row.
+
+    ``s1``/``s2`` are the (D, H) sums of z and z^2 per domain and stratum (z = 0 outside the
+    domain, so ``sum (z - zbar_h)^2 = s2 - s1^2 / n_h`` with the full-sample ``n_h``).
+    """
+    n_h = design.n_h
     with np.errstate(invalid="ignore", divide="ignore"):
         ss = s2 - s1**2 / n_h[None, :]
         c_h = (1.0 - design.fpc_fraction) * n_h / (n_h - 1.0)
@@ -193,9 +253,10 @@ def _stratified_variance(
     if single.any():
         # lonely PSU "adjust": deviation from the domain's overall mean influence value
         zbar = s1.sum(axis=1) / design.n
+        ss = ss.copy()
         ss[:, single] = (s1[:, single] - zbar[:, None]) ** 2
         c_h = np.where(single, 1.0 - design.fpc_fraction, c_h)
-    return np.sum(np.nan_to_num(c_h[None, :] * ss), axis=1)
+    return np.sum(np.where(np.isfinite(c_h[None, :] * ss), c_h[None, :] * ss, 0.0), axis=1)
 
 
 # --------------------------------------------------------------------------- intervals

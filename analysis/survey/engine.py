@@ -1,0 +1,223 @@
+"""The one adapter to the ``svy`` engine (pinned: svy 0.35.0, svy-rs 0.19.1, polars 2.1).
+
+Only this module imports ``svy`` and ``polars``.  It owns the conventions that make svy equal R
+``survey`` (see /work/shared/svy-notes.md):
+
+* pandas -> polars conversion (svy accepts only polars; NaN becomes null);
+* categorical regressors always with an explicit reference level (``svy.Cat(ref=...)``;
+  without it svy takes the alphabetically first level);
+* Rao-Scott p-values recomputed with ``scipy.stats.f.sf`` from svy's F, ndf and ddf (svy's own
+  tail p-values lose relative precision below 1e-10);
+* results joined on keys / term names, never on row order (svy sorts ``by`` results);
+* intervals for proportions use ``ci_method="beta"`` (R's Korn-Graubard), never svy's
+  ``"korn-graubard"`` (the NCHS variant); normal Wald CIs are ``est +- z se`` by hand.
+
+svy is used for what is hard to write and test in the project: the Rao-Scott second-order
+F test (``svychisq(statistic="F")``) and design-based GLMs (``svyglm``: sandwich SEs with strata
+and fpc, df = degf + 1 - p).  Means, proportions and totals use the vectorised estimator in
+:mod:`analysis.survey.linearization` (svy's domain estimation is too slow at 1M rows); the tests
+cross-check both against R.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import svy
+from scipy import stats
+
+_STRATUM_POP = "__svy_pop_size"
+_WEIGHT = "__svy_weight"
+
+
+class EngineError(RuntimeError):
+    """svy could not compute a result (e.g. a model that does not converge); message from svy."""
+
+
+@dataclass(frozen=True)
+class EngineDesign:
+    """What the engine needs to rebuild a design in svy (no svy objects cross the boundary)."""
+
+    design: str  # "unweighted" | "weights" | "stratified"
+    weights: np.ndarray
+    strata: np.ndarray | None  # stratum labels (str) per row, for the stratified design
+    population: np.ndarray | None  # N_h per row (fpc), or None
+
+
+def engine_design(survey_design: object) -> EngineDesign:
+    """The :class:`EngineDesign` of an :class:`analysis.survey.design.SurveyDesign`.
+
+    The fpc population per row is recovered as ``n_h / f_h``.  Calibration is not passed on:
+    svy then treats the calibrated weights as fixed (slightly conservative SEs).
+    """
+    sd = survey_design
+    arrays = sd.arrays  # type: ignore[attr-defined]
+    strata = population = None
+    if sd.design == "stratified":  # type: ignore[attr-defined]
+        strata = sd.data[sd.strata].astype(str).to_numpy()  # type: ignore[attr-defined]
+        if np.any(arrays.fpc_fraction > 0):
+            n_h = arrays.stratum_sizes()
+            population = (n_h / arrays.fpc_fraction)[arrays.strata]
+    return EngineDesign(sd.design, arrays.weights, strata, population)  # type: ignore[attr-defined]
+
+
+def _sample(frame: pd.DataFrame, d: EngineDesign) -> svy.Sample:
+    data = frame.reset_index(drop=True).copy()
+    data[_WEIGHT] = d.weights
+    design_kw: dict[str, object] = {"wgt": _WEIGHT}
+    if d.design == "stratified":
+        data["__svy_stratum"] = d.strata
+        design_kw["stratum"] = "__svy_stratum"
+        # singleton strata: grand-mean centring, R survey.lonely.psu = "adjust" (as ours)
+        design_kw["singleton"] = "center"
+        if d.population is not None:
+            data[_STRATUM_POP] = d.population
+            design_kw["pop_size"] = _STRATUM_POP
+    elif d.design == "unweighted":
+        data[_WEIGHT] = 1.0
+    pdf = pl.from_pandas(data, nan_to_null=True)
+    return svy.Sample(pdf, svy.Design(**design_kw))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RaoScottResult:
+    """Rao-Scott second-order corrected F test of independence (R ``svychisq(statistic="F")``)."""
+
+    f: float
+    ndf: float
+    ddf: float
+    p_value: float
+    chisq: float  # Pearson X2 on the weighted table rescaled to n
+    chisq_df: float
+    chisq_p_value: float  # first-order Rao-Scott: X2 * df / trace(Delta) ~ chi2(df), scipy
+    uncorrected_p_value: (
+        float  # X2 ~ chi2(df): Pearson's test, valid only for the unweighted design
+    )
+    n: int
+
+
+def _as_labels(s: pd.Series) -> pd.Series:
+    """String labels with missing (NaN/None/blank) kept as null, for svy categoricals."""
+    txt = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return txt.where(txt.notna() & (txt.fillna("").str.strip() != ""), None).astype(object)
+
+
+def rao_scott(frame: pd.DataFrame, d: EngineDesign, row: str, col: str) -> RaoScottResult:
+    """Rao-Scott F for the two-way table ``row`` x ``col``.
+
+    Respondents missing either variable are dropped the way R does (``na.rm``: they stay in
+    the design with zero weight, so the strata keep their full-sample sizes).
+    """
+    sub = pd.DataFrame({row: _as_labels(frame[row]), col: _as_labels(frame[col])})
+    n_used = int((sub[row].notna() & sub[col].notna()).sum())
+    try:
+        table = _sample(sub, d).categorical.tabulate(row, col, drop_nulls=True)
+    except svy.SvyError as exc:
+        raise EngineError(f"Rao-Scott {row} x {col}: {exc}") from exc
+    f = table.stats.f
+    chi = table.stats.chisq
+    fval, ndf, ddf = float(f.value), float(f.df_num), float(f.df_den)
+    cval, cdf = float(chi.value), float(chi.df)
+    return RaoScottResult(
+        f=fval,
+        ndf=ndf,
+        ddf=ddf,
+        p_value=float(stats.f.sf(fval, ndf, ddf)),
+        chisq=cval,
+        chisq_df=cdf,
+        # first-order correction: X2 / mean eigenvalue of Delta = F * df (R "Chisq")
+        chisq_p_value=float(stats.chi2.sf(fval * cdf, cdf)),
+        uncorrected_p_value=float(stats.chi2.sf(cval, cdf)),
+        n=n_used,
+    )
+
+
+def logistic_regression(
+    frame: pd.DataFrame,
+    d: EngineDesign,
+    y: str,
+    numeric: Sequence[str],
+    categorical: Mapping[str, str],
+    tol: float = 1e-12,
+) -> pd.DataFrame:
+    """Design-based logistic regression (R ``svyglm(family=quasibinomial)``).
+
+    Returns one row per term: ``variable``, ``level`` (for a categorical term, else None),
+    ``coefficient``, ``se`` (sandwich), ``t``, ``p_value`` (t with df = degf + 1 - p), ``df``,
+    ``n``.  Rows with a missing outcome or regressor are dropped as R's ``na.omit`` in svyglm
+    (zero weight, full-sample strata sizes).
+    """
+    sub = pd.DataFrame(
+        {c: pd.to_numeric(frame[c], errors="raise").astype(float) for c in [y, *numeric]}
+    )
+    for c in categorical:
+        sub[c] = _as_labels(frame[c])
+    complete = sub.notna().all(axis=1).to_numpy()
+    n_used = int(complete.sum())
+    x: list[object] = list(numeric)
+    for c, ref in categorical.items():
+        levels = set(sub.loc[complete, c].unique())
+        if str(ref) not in levels:
+            raise ValueError(f"reference level {ref!r} of {c!r} not among {sorted(levels)}")
+        x.append(svy.Cat(c, ref=str(ref)))
+    try:
+        model = _sample(sub, d).glm.fit(y, x=x, family="binomial", tol=tol, drop_nulls=True)
+        out = model.to_polars().to_pandas()
+    except svy.SvyError as exc:
+        raise EngineError(f"logistic model of {y}: {exc}") from exc
+    # term names are "<var>_<level>" for categorical terms: map them back explicitly
+    names: dict[str, tuple[str, str | None]] = {"_intercept_": ("(Intercept)", None)}
+    for v in numeric:
+        names[v] = (v, None)
+    for c, ref in categorical.items():
+        for lv in sub.loc[complete, c].unique():
+            if lv != str(ref):
+                names[f"{c}_{lv}"] = (c, str(lv))
+    unknown = [t for t in out["term"] if t not in names]
+    if unknown:
+        raise EngineError(f"svy returned unexpected model terms {unknown}")
+    rows = []
+    for _, r in out.iterrows():
+        var, lv = names[r["term"]]
+        rows.append(
+            {
+                "variable": var,
+                "level": lv,
+                "coefficient": float(r["estimate"]),
+                "se": float(r["std_err"]),
+                "t": float(r["statistic"]),
+                "p_value": float(r["p_value"]),
+                "df": float(r["df"]),
+                "n": n_used,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def rake_weights(
+    frame: pd.DataFrame,
+    d: EngineDesign,
+    controls: Mapping[str, Mapping[str, float]],
+    tol: float = 1e-12,
+    max_iter: int = 100,
+) -> np.ndarray:
+    """svy's raking (for cross-checking :func:`analysis.survey.weighting.rake`)."""
+    sub = frame[list(controls)].astype(str).reset_index(drop=True)
+    sample = _sample(sub, d)
+    raked = sample.weighting.rake(
+        controls={k: dict(v) for k, v in controls.items()}, tol=tol, max_iter=max_iter
+    )
+    return raked.data["rk_wgt"].to_numpy()
+
+
+def domain_means(frame: pd.DataFrame, d: EngineDesign, y: str, by: str) -> pd.DataFrame:
+    """svy's domain means (``mean(y, by=...)``) joined on the key, for cross-checks."""
+    sub = frame[[y, by]].copy()
+    sub[by] = sub[by].astype(str)
+    sample = _sample(sub, d)
+    est = sample.estimation.mean(y, by=by, deff="wor", drop_nulls=True).to_polars().to_pandas()
+    return est.rename(columns={"est": "estimate"}).set_index(by)

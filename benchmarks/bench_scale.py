@@ -1,0 +1,552 @@
+"""The whole study at full scale: wall time and peak memory per stage, for several sizes.
+
+    python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--erasmus-rows 3500000]
+                                     [--data-dir benchmarks/_data] [--no-cli] [--no-check]
+                                     [--keep] [--json out.json]
+
+For each size N the script writes a synthetic study with ``benchmarks/generate_scale.py`` (N
+survey responses in Qualtrics and LimeSurvey exports, an Erasmus+ KA1 CSV of
+``--erasmus-rows`` rows), then:
+
+1. **stages** -- runs the study in a *child* process, calling the same analysis and report
+   functions as the Prefect tasks of ``flows/study.py``, stage by stage:
+
+   ========== =================================================================================
+   ingest     ``read_survey_export`` per survey file, ``read_mobility_file`` per mobility file,
+              ``read_enrolment``, each file's SHA-256 (the flow puts it in the manifest)
+   harmonise  the flow's interim hand-over: tidy frames -> Parquet (``_write_interim``) -> read
+              back and concatenated (``pd.concat`` of the waves / mobility files), codebook types
+   weight     ``weight_responses`` (post-stratification per wave, school x gender)
+   estimate   ``build_design`` + the survey tables of ``survey_result_tables`` except the model,
+              ``response_rate_table``, ``mobility_result_tables`` (incl. its small trend fits)
+   model      the survey logistic model (``_model_table``: ``models.intends_abroad``)
+   assemble   ``flows.study.assemble_results``: data quality, disclosure control, changes
+   render     ``render_report`` (view model, figures, jinja2) + ``reports.outputs.write_outputs``
+              (HTML, results.json, CSV, XLSX, PDF through Chromium)
+   ========== =================================================================================
+
+   Wall time per stage (``time.perf_counter``) and peak RSS per stage: a thread samples the
+   resident memory of the child *and its children* (Chromium) every 10 ms with psutil and
+   keeps the maximum seen during each stage; the child's ``ru_maxrss`` is printed as a check.
+2. **cli** (unless ``--no-cli``) -- ``mobility-study run --config ... --output ...`` end to end
+   (Prefect, temporary API server, threads task runner), wall time and peak RSS of the whole
+   process tree.
+3. **check** (unless ``--no-check``) -- at 10^4 responses (with a smaller Erasmus+ file,
+   ``--check-erasmus-rows``): ``results.json`` of (a) the CLI with the default runner, (b) the
+   CLI with ``--task-runner dask`` and (c) the staged path with the scaled options forced small
+   (survey readers ``chunk_rows=997``; Erasmus+ reader Arrow blocks of 64 KiB instead of 8 MiB,
+   i.e. many chunks) must have identical ``tables`` and ``estimates`` (provenance and data
+   quality excluded).  Prints PASS or FAIL with the first differences.
+
+It also counts ``<tr>`` rows and checks the sections of the rendered report at every size,
+so one can see that no table grows with the number of respondents.
+
+Generated data go under ``--data-dir`` (``benchmarks/_data/`` is git-ignored) and are deleted
+after each size unless ``--keep``.  The machine is shared: run the 10^6 size once or twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+STAGES = ("ingest", "harmonise", "weight", "estimate", "model", "assemble", "render")
+CHECK_SIZE = 10_000
+SMALL_CHUNK_ROWS = 997
+SMALL_ARROW_BLOCK = 64 << 10
+TARGET_SECONDS = 60.0
+TARGET_GB = 4.0
+
+
+# --------------------------------------------------------------------------- memory sampling
+class TreeRss:
+    """Samples the RSS of a process and its descendants; keeps the peak per label."""
+
+    def __init__(self, pid: int | None = None, interval: float = 0.01) -> None:
+        self.proc = psutil.Process(pid or os.getpid())
+        self.interval = interval
+        self.label = "-"
+        self.peaks: dict[str, int] = {}
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        total = 0
+        try:
+            procs = [self.proc, *self.proc.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                continue
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> None:
+        r = self.rss()
+        label = self.label
+        self.peaks[label] = max(self.peaks.get(label, 0), r)
+        self.peak = max(self.peak, r)
+
+    def start(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --------------------------------------------------------------------------- the staged study
+def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = None,
+               arrow_block: int | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:  # fmt: skip
+    """Run the study stage by stage (same calls as flows/study.py); return (metrics, results
+    dict, html).  ``chunk_rows`` / ``arrow_block`` force the readers' chunk sizes."""
+    import pandas as pd
+
+    import analysis.mobility.readers as mobility_readers
+    from analysis.enrolment import read_enrolment
+    from analysis.ingest import load_codebook, read_survey_export
+    from analysis.ingest.source import CHUNK_ROWS
+    from analysis.mobility import read_mobility_file
+    from analysis.mobility.study import mobility_result_tables
+    from analysis.results import ResultTable
+    from analysis.sample import response_rate_table
+    from analysis.survey import study as survey_study
+    from flows.config_io import load_config
+    from flows.study import _file_sha, _write_interim, assemble_results, reference_tables
+    from reports.outputs import write_outputs
+    from reports.render import render_report
+
+    if arrow_block is not None:
+        mobility_readers._ARROW_BLOCK = arrow_block  # the reader has no option: module constant
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    sampler = TreeRss().start()
+    times: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        sampler.sample()
+        sampler.label = name
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            times[name] = time.perf_counter() - t0
+            sampler.sample()
+            sampler.label = "-"
+
+    t_all = time.perf_counter()
+    interim = out_dir / ".interim"
+    counts: dict[str, Any] = {}
+    with stage("ingest"):
+        config = load_config(str(config_path))
+        schools, countries = reference_tables(config)
+        codebook = load_codebook(config.codebook)
+        surveys = []
+        for s in config.surveys:
+            res = read_survey_export(
+                s.path, codebook, s.source, wave=s.wave, filters=config.filters,
+                pseudonym_key=config.pseudonym_key, schools=schools, chunk_rows=chunk_rows,
+            )  # fmt: skip
+            manifest = {**res.manifest, "file": s.path.name, "sha256": _file_sha(s.path)}
+            surveys.append((res, manifest))
+        mobility = []
+        for m in config.mobility:
+            res = read_mobility_file(
+                m.path, m.format, schools, countries, school=m.school, columns=dict(m.columns)
+            )
+            manifest = {**res.manifest, "file": m.path.name, "sha256": _file_sha(m.path),
+                        "unknown_codes": dict(res.unknown_codes),
+                        "unknown_countries": dict(res.unknown_countries)}  # fmt: skip
+            mobility.append((res, manifest))
+        enrol_df, enrol_q, enrol_manifest = read_enrolment(config.enrolment, schools)
+        enrol_manifest = {**enrol_manifest, "file": config.enrolment.name,
+                          "sha256": _file_sha(config.enrolment)}  # fmt: skip
+    counts["survey_rows_read"] = sum(m["rows_read"] for _, m in surveys)
+    counts["survey_rows_kept"] = sum(m["rows_kept"] for _, m in surveys)
+    counts["unmapped_columns"] = {m["file"]: m["unmapped_columns"] for _, m in surveys}
+    counts["mobility_rows_read"] = {m["file"]: m.get("rows_read") for _, m in mobility}
+
+    with stage("harmonise"):
+        done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
+        for i, (res, manifest) in enumerate(surveys):
+            done["survey"].append(_write_interim(
+                str(interim), f"survey-{i}",
+                {"responses": res.responses, "quarantine": res.quarantine}, manifest,
+            ))  # fmt: skip
+        for i, (res, manifest) in enumerate(mobility):
+            done["mobility"].append(_write_interim(
+                str(interim), f"mobility-{i}",
+                {"records": res.records, "quarantine": res.quarantine}, manifest,
+            ))  # fmt: skip
+        done["enrol"].append(_write_interim(
+            str(interim), "enrolment", {"enrolment": enrol_df, "quarantine": enrol_q},
+            enrol_manifest,
+        ))  # fmt: skip
+        del surveys, mobility
+        responses = pd.concat(
+            [pd.read_parquet(r["responses"]) for r in done["survey"]], ignore_index=True
+        )
+        records = pd.concat(
+            [pd.read_parquet(r["records"]) for r in done["mobility"]], ignore_index=True
+        )
+        enrolment = pd.read_parquet(done["enrol"][0]["enrolment"])
+        variables = load_codebook(config.codebook).variable_types()
+    counts["responses"] = len(responses)
+    counts["mobility_records"] = len(records)
+
+    with stage("weight"):
+        weighted = survey_study.weight_responses(responses, enrolment, config.weighting)
+
+    # survey_result_tables, split into its estimate and model parts (same calls, same order)
+    with stage("estimate"):
+        design = survey_study.build_design(weighted, config.design)
+        ci = config.design.ci_method
+        cols = set(design.data.columns)
+
+        def has(v: str, kinds: tuple[str, ...] = ()) -> bool:
+            if v not in cols:
+                return False
+            return not kinds or variables.get(v, kinds[0]) in kinds
+
+        present_exp = [v for v in survey_study.EXPERIENCE_VARS if has(v, ("binary",))]
+        tables = [survey_study._diagnostics_table(weighted, design.singleton_strata)]
+        tables.append(survey_study._experience_table(design, present_exp, ci))
+        if has("interest_dual_degree", ("likert",)):
+            est = survey_study._likert_estimates(
+                design, "interest_dual_degree", "survey.dual_degree", ("school", "wave"), ci
+            )
+            tables.append(ResultTable(
+                "survey.dual_degree", "survey", tuple(est), dims=("school", "wave"),
+                notes=("interest in a dual degree, 1 = none, 5 = strong; top-2-box = 4 or 5",),
+            ))  # fmt: skip
+        barriers = [v for v in survey_study.BARRIER_VARS if has(v, ("likert",))]
+        tables.append(survey_study._barriers_table(design, barriers, ci))
+        if any(c.startswith("pref_region__") for c in cols):
+            tables.append(survey_study._destinations_table(design, "pref_region", ci))
+        d1, d2 = survey_study._comparison_tables(design, set(present_exp))
+        tables += [d1, d2]
+        rate = response_rate_table(responses, enrolment)
+        mobility_tables = list(mobility_result_tables(records, enrolment, config))
+    with stage("model"):
+        tables.append(survey_study._model_table(design))
+    survey_tables = [rate, *tables]
+    del weighted, design
+
+    with stage("assemble"):
+        results = assemble_results(
+            config, survey_tables, mobility_tables, done, out_dir, "bench", "bench"
+        )
+        results_dict = results.to_dict()
+    with stage("render"):
+        identity = {"flow_run_id": "bench", "generated_at": results.provenance["generated_at"],
+                    "run_name": "bench"}  # fmt: skip
+        html = render_report(results, config.language, identity)
+        write_outputs(results, html, out_dir / "report", config.language)
+    total = time.perf_counter() - t_all
+    sampler.stop()
+    metrics = {
+        "seconds": {s: round(times[s], 2) for s in STAGES},
+        "peak_rss_mb": {s: round(sampler.peaks.get(s, 0) / 2**20) for s in STAGES},
+        "total_seconds": round(total, 2),
+        "total_peak_rss_mb": round(sampler.peak / 2**20),
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "counts": counts,
+    }
+    return metrics, results_dict, html
+
+
+# --------------------------------------------------------------------------- comparisons
+def comparable(results: dict[str, Any]) -> dict[str, Any]:
+    """The parts of results.json that must not depend on how the study was run."""
+    return {"tables": results["tables"], "estimates": results["estimates"]}
+
+
+def differences(a: dict[str, Any], b: dict[str, Any], limit: int = 5) -> list[str]:
+    """Human-readable differences between two ``comparable`` dicts (empty: identical)."""
+    out: list[str] = []
+    if a["tables"] != b["tables"]:
+        ta = {t["id"]: t for t in a["tables"]}
+        tb = {t["id"]: t for t in b["tables"]}
+        for tid in sorted(set(ta) | set(tb)):
+            if ta.get(tid) != tb.get(tid):
+                out.append(f"table {tid}: differs")
+    ea = {e["key"]: e for e in a["estimates"]}
+    eb = {e["key"]: e for e in b["estimates"]}
+    for key in sorted(set(ea) ^ set(eb)):
+        out.append(f"estimate {key}: only in {'first' if key in ea else 'second'}")
+    for key in sorted(set(ea) & set(eb)):
+        if ea[key] != eb[key]:
+            fields = [f for f in ea[key] if ea[key][f] != eb[key].get(f)]
+            out.append(
+                f"estimate {key}: {', '.join(f'{f} {ea[key][f]!r} != {eb[key][f]!r}' for f in fields[:3])}"
+            )
+    if not out and [e["key"] for e in a["estimates"]] != [e["key"] for e in b["estimates"]]:
+        out.append("estimates in a different order")
+    return out[:limit] + ([f"... {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def report_shape(html: str) -> dict[str, Any]:
+    """What must not grow with the number of respondents: table rows, sections, figures."""
+    return {
+        "tr": len(re.findall(r"<tr[\s>]", html)),
+        "tables": len(re.findall(r"<table[\s>]", html)),
+        "sections": re.findall(r'<section[^>]*\bid="([^"]+)"', html),
+        "figures": len(re.findall(r"<svg[\s>]", html)) + len(re.findall(r"<img[\s>]", html)),
+        "kb": round(len(html.encode()) / 1024),
+    }
+
+
+# --------------------------------------------------------------------------- child processes
+def _generate(n: int, erasmus_rows: int, out: Path, seed: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "generate_scale.py"), "--responses", str(n),
+         "--erasmus-rows", str(erasmus_rows), "--out", str(out), "--seed", str(seed)],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    return manifest
+
+
+def _stages_child(config: Path, out: Path, extra: list[str]) -> tuple[dict, dict, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, __file__, "--_child", str(config), "--_out", str(out), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"stage run failed:\n{proc.stderr[-4000:]}")
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    results = json.loads((out / "report" / "results.json").read_text(encoding="utf-8"))
+    html = (out / "report" / "report.html").read_text(encoding="utf-8")
+    return metrics, results, html
+
+
+def _cli(config: Path, out: Path, extra: list[str] = ()) -> dict[str, Any]:
+    """``mobility-study run`` end to end; wall time and peak RSS of the process tree."""
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--output", str(out),
+           *extra]  # fmt: skip
+    log = out.parent / f"{out.name}.log"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+        sampler = TreeRss(proc.pid, interval=0.05).start()
+        rc = proc.wait()
+        sampler.stop()
+    wall = time.perf_counter() - t0
+    results_path = out / "latest" / "results.json"
+    if rc != 0 or not results_path.is_file():
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        return {"ok": False, "rc": rc, "wall_seconds": round(wall, 1), "log_tail": tail}
+    return {
+        "ok": True,
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb": round(sampler.peak / 2**20),
+        "results": json.loads(results_path.read_text(encoding="utf-8")),
+        "html": (out / "latest" / "report.html").read_text(encoding="utf-8"),
+        "log": str(log),
+    }
+
+
+# --------------------------------------------------------------------------- printing
+def _print_stages(rows: list[tuple[int, dict]]) -> None:
+    sizes = [n for n, _ in rows]
+    head = f"{'stage':<10}" + "".join(f"{f'{n:,} s':>14}{'peak MB':>9}" for n in sizes)
+    print(head)
+    print("-" * len(head))
+    for s in (*STAGES, "total"):
+        line = f"{s:<10}"
+        for _, m in rows:
+            if s == "total":
+                line += f"{m['total_seconds']:>14.1f}{m['total_peak_rss_mb']:>9,d}"
+            else:
+                line += f"{m['seconds'][s]:>14.1f}{m['peak_rss_mb'][s]:>9,d}"
+        print(line)
+    print(f"{'ru_maxrss':<10}" + "".join(f"{'':>14}{m['ru_maxrss_mb']:>9,d}" for _, m in rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--erasmus-rows", type=int, default=3_500_000)
+    p.add_argument("--check-erasmus-rows", type=int, default=200_000,
+                   help="Erasmus+ rows of the 10^4 identity check (default 200,000)")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "_data")
+    p.add_argument("--seed", type=int, default=2023)
+    p.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI runs")
+    p.add_argument("--no-check", action="store_true", help="skip the 10^4 identity check")
+    p.add_argument("--no-stages", action="store_true", help="skip the staged runs")
+    p.add_argument("--keep", action="store_true", help="keep generated data and outputs")
+    p.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
+    p.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--_out", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--_chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--_arrow-block", type=int, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args._child:  # inside the child process
+        from flows.settings import apply_prefect_defaults
+
+        apply_prefect_defaults()
+        metrics, _results, _html = run_stages(
+            args._child, args._out, chunk_rows=args._chunk_rows, arrow_block=args._arrow_block
+        )
+        (args._out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
+        return 0
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GB RAM, "
+          f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
+    summary: dict[str, Any] = {"sizes": {}}
+    staged: list[tuple[int, dict]] = []
+    shapes: dict[int, dict] = {}
+    status = 0
+    for n in args.sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"scale_{n}_", dir=args.data_dir))
+        try:
+            gen = _generate(n, args.erasmus_rows, work / "data", args.seed)
+            print(f"\n== {n:,} responses, {args.erasmus_rows:,} Erasmus+ rows "
+                  f"(enrolment x {gen['enrolment_scale']}, {len(gen['surveys'])} survey files): "
+                  f"generated in {gen['wall_seconds']} s")  # fmt: skip
+            entry: dict[str, Any] = {"generate_seconds": gen["wall_seconds"]}
+            if not args.no_stages:
+                metrics, _res, html = _stages_child(
+                    work / "data" / "study.toml", work / "stages", []
+                )
+                staged.append((n, metrics))
+                shapes[n] = report_shape(html)
+                entry["stages"] = metrics
+                entry["report"] = shapes[n]
+                _print_stages([(n, metrics)])
+                c = metrics["counts"]
+                print(f"   responses kept {c['survey_rows_kept']:,} of {c['survey_rows_read']:,}; "
+                      f"mobility records {c['mobility_records']:,}; report {shapes[n]['tr']} <tr>, "
+                      f"{len(shapes[n]['sections'])} sections, {shapes[n]['kb']} kB")  # fmt: skip
+                unmapped = sorted({col for cols in c["unmapped_columns"].values() for col in cols})
+                print(f"   unmapped columns listed by the reader: {', '.join(unmapped)}")
+            if not args.no_cli:
+                cli = _cli(work / "data" / "study.toml", work / "cli")
+                if cli["ok"]:
+                    print(f"   CLI end to end (mobility-study run, threads): {cli['wall_seconds']} s, "
+                          f"peak RSS of the process tree {cli['peak_rss_mb']:,} MB")  # fmt: skip
+                    entry["cli"] = {k: cli[k] for k in ("wall_seconds", "peak_rss_mb")}
+                    if n not in shapes:
+                        shapes[n] = report_shape(cli["html"])
+                else:
+                    print(
+                        f"   CLI FAILED (rc {cli['rc']}) after {cli['wall_seconds']} s:\n{cli['log_tail']}"
+                    )
+                    entry["cli"] = {"ok": False, "rc": cli["rc"]}
+                    status = 1
+            summary["sizes"][str(n)] = entry
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+
+    if len(staged) > 1:
+        print("\nall sizes (seconds, peak RSS MB of the process tree):")
+        _print_stages(staged)
+        for n, m in staged:
+            ok = m["total_seconds"] <= TARGET_SECONDS and m["total_peak_rss_mb"] <= TARGET_GB * 1024
+            print(f"   {n:>9,d}: {m['total_seconds']:.1f} s, {m['total_peak_rss_mb'] / 1024:.2f} GB "
+                  f"-> {'within' if ok else 'MISSES'} the target (<= {TARGET_SECONDS:.0f} s, <= {TARGET_GB:.0f} GB)")  # fmt: skip
+    if len(shapes) > 1:
+        ns = sorted(shapes)
+        base = shapes[ns[0]]
+        print("\nreport shape (<tr> rows / tables / sections / figures):")
+        for n in ns:
+            s = shapes[n]
+            same = s["sections"] == base["sections"]
+            print(f"   {n:>9,d}: {s['tr']:>5} / {s['tables']:>3} / {len(s['sections']):>2}"
+                  f"{'' if same else ' (sections differ!)'} / {s['figures']:>3}")  # fmt: skip
+        summary["report_shape"] = {str(n): shapes[n] for n in ns}
+
+    if not args.no_check:
+        status |= _check(args, summary)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return status
+
+
+def _check(args: argparse.Namespace, summary: dict[str, Any]) -> int:
+    """Same results.json (tables + estimates) through the default and the scaled paths."""
+    work = Path(tempfile.mkdtemp(prefix="scale_check_", dir=args.data_dir))
+    try:
+        _generate(CHECK_SIZE, args.check_erasmus_rows, work / "data", args.seed)
+        config = work / "data" / "study.toml"
+        print(f"\n== identity check at {CHECK_SIZE:,} responses, {args.check_erasmus_rows:,} "
+              "Erasmus+ rows")  # fmt: skip
+        runs: dict[str, dict] = {}
+        default = _cli(config, work / "cli_threads")
+        if not default["ok"]:
+            print(f"FAIL: the default CLI run failed:\n{default['log_tail']}")
+            return 1
+        runs["CLI, threads runner (reference)"] = comparable(default["results"])
+        dask = _cli(config, work / "cli_dask", ["--task-runner", "dask"])
+        if dask["ok"]:
+            runs["CLI, --task-runner dask"] = comparable(dask["results"])
+        else:
+            print(f"   dask run failed (rc {dask['rc']}):\n{dask['log_tail']}")
+            runs["CLI, --task-runner dask"] = None
+        _m, res, _h = _stages_child(
+            config, work / "stages_small_chunks",
+            ["--_chunk-rows", str(SMALL_CHUNK_ROWS), "--_arrow-block", str(SMALL_ARROW_BLOCK)],
+        )  # fmt: skip
+        runs[
+            f"staged, chunk_rows={SMALL_CHUNK_ROWS}, Arrow block {SMALL_ARROW_BLOCK >> 10} KiB"
+        ] = comparable(res)
+        ref_name = "CLI, threads runner (reference)"
+        ref = runs[ref_name]
+        n_est = len(ref["estimates"])
+        ok = True
+        for name, got in runs.items():
+            if name == ref_name:
+                continue
+            if got is None:
+                print(f"FAIL  {name}: no results")
+                ok = False
+                continue
+            diff = differences(ref, got)
+            print(f"{'PASS' if not diff else 'FAIL'}  {name}: {n_est} estimates, "
+                  f"{len(ref['tables'])} tables {'identical' if not diff else 'differ'}")  # fmt: skip
+            for d in diff:
+                print(f"        {d}")
+            ok &= not diff
+        summary["check"] = {"ok": ok, "estimates": n_est}
+        print("PASS" if ok else "FAIL")
+        return 0 if ok else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,15 +15,15 @@ def wave_academic_year(wave: str) -> int:
 
     A wave named by the calendar year of its spring fieldwork ("2023") describes the academic
     year that started the autumn before (2022-23 -> 2022); a wave named by an academic year
-    ("2022-23", "2022/2023") is that year.
+    ("2022-23", "2022/2023") is that year; "2021-spring" is read as 2021 -> 2020.
     """
     w = str(wave).strip()
-    m = re.fullmatch(r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})", w)
+    m = re.search(r"((?:19|20)\d{2})\s*[-/]\s*(\d{2}|\d{4})\b", w)
     if m:
         return int(m.group(1))
-    m = re.fullmatch(r"(\d{4})", w)
+    m = re.search(r"(?:19|20)\d{2}", w)
     if m:
-        return int(m.group(1)) - 1
+        return int(m.group(0)) - 1
     raise ValueError(f"survey wave {wave!r}: cannot tell its academic year (use '2023' or '2022-23')")
 
 

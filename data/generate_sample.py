@@ -1548,7 +1548,6 @@ drop_duplicates = true
 [weighting]
 method = "poststratify"
 cells = ["school", "gender"]
-reference_year = {SURVEY_YEAR}                 # wave 2023 = academic year 2022-23
 
 [design]
 type = "stratified"

@@ -30,16 +30,24 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the study (default: the bundled synthetic sample)")
     run.add_argument("--config", type=Path, default=None, help="study config (TOML)")
-    run.add_argument("--output", type=Path, default=Path("output"), help="output root (default ./output)")
-    run.add_argument("--lang", choices=["en", "fr"], default=None, help="report language (default: config)")
+    run.add_argument(
+        "--output", type=Path, default=Path("output"), help="output root (default ./output)"
+    )
+    run.add_argument(
+        "--lang", choices=["en", "fr"], default=None, help="report language (default: config)"
+    )
     run.add_argument("--task-runner", choices=["threads", "dask"], default="threads")
-    run.add_argument("--dask-address", default=None, help="tcp://HOST:PORT of a running Dask scheduler")
+    run.add_argument(
+        "--dask-address", default=None, help="tcp://HOST:PORT of a running Dask scheduler"
+    )
 
     ins = sub.add_parser("inspect", help="say what an input file is, without running a study")
     ins.add_argument("path", type=Path)
     ins.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
-    sch = sub.add_parser("schedule", help="register a scheduled deployment and serve it (needs a Prefect server)")
+    sch = sub.add_parser(
+        "schedule", help="register a scheduled deployment and serve it (needs a Prefect server)"
+    )
     sch.add_argument("--cron", required=True, help='cron expression, e.g. "0 6 * * 1"')
     sch.add_argument("--timezone", default="Europe/Paris")
     sch.add_argument("--config", type=Path, default=None)
@@ -131,9 +139,12 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     from flows.deploy import serve_schedule
 
     serve_schedule(
-        cron=args.cron, timezone=args.timezone, name=args.name,
+        cron=args.cron,
+        timezone=args.timezone,
+        name=args.name,
         config_path=str(args.config.resolve()) if args.config else None,
-        output_root=str(args.output.resolve()), lang=args.lang,
+        output_root=str(args.output.resolve()),
+        lang=args.lang,
     )
     return 0
 

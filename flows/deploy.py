@@ -8,7 +8,11 @@ from flows.study import study_flow
 
 
 def serve_schedule(
-    cron: str, timezone: str, name: str, config_path: str | None, output_root: str,
+    cron: str,
+    timezone: str,
+    name: str,
+    config_path: str | None,
+    output_root: str,
     lang: str | None,
 ) -> None:
     """Register deployment ``mobility-study/<name>`` with a cron schedule and serve it."""

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 PACKAGES = (
-    "mobility-study", "prefect", "pandas", "numpy", "scipy", "statsmodels", "svy", "polars",
-    "jinja2", "matplotlib",
+    "mobility-study",
+    "prefect",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "svy",
+    "polars",
+    "jinja2",
+    "matplotlib",
 )
 _CODE_DIRS = ("analysis", "reports", "flows")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,18 +54,26 @@ def git_commit(repo: Path = REPO_ROOT) -> str:
     commit = res.stdout.strip()
     dirty = subprocess.run(
         ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, timeout=5,
+        capture_output=True,
+        text=True,
+        timeout=5,
     ).stdout.strip()
     return commit + ("+dirty" if dirty else "")
 
 
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """sha256 over the package sources (and templates): part of every cache key, so a code
-    change recomputes what it may affect."""
+@cache
+def code_digest(*parts: str) -> str:
+    """sha256 over package sources (and templates/tables) under ``parts`` (folders or files
+    relative to the repo; default: all of analysis/, reports/, flows/).
+
+    Part of every cache key: a code change recomputes the stages whose code it touched and
+    nothing else (a template edit does not re-read the survey exports).
+    """
     h = hashlib.sha256()
-    for d in _CODE_DIRS:
-        for p in sorted((REPO_ROOT / d).rglob("*")):
+    for part in parts or _CODE_DIRS:
+        root = REPO_ROOT / part
+        files = [root] if root.is_file() else sorted(root.rglob("*"))
+        for p in files:
             if p.is_file() and p.suffix in {".py", ".html", ".j2", ".css", ".toml", ".csv"}:
                 h.update(str(p.relative_to(REPO_ROOT)).encode())
                 h.update(p.read_bytes())

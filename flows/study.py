@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ class StageFailure(RuntimeError):
 
 
 # --------------------------------------------------------------------------- cache keys
+# The code each stage runs: a change there (or in this module) invalidates that stage only.
+_SHARED_CODE = ("analysis/config.py", "analysis/schema.py", "flows/study.py")
+SURVEY_INGEST_CODE = (*_SHARED_CODE, "analysis/ingest", "analysis/mobility/tables.py")
+MOBILITY_INGEST_CODE = (*_SHARED_CODE, "analysis/mobility", "analysis/enrolment.py")
+STATISTICS_CODE = ("analysis", "flows/study.py")
+
+
 def _digest(*parts: Any) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -50,28 +58,47 @@ def _digest(*parts: Any) -> str:
 
 
 def _file_sha(path: str | Path) -> str:
+    p = Path(path).resolve()
+    st = p.stat()
+    return _sha_cached(str(p), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _sha_cached(path: str, mtime_ns: int, size: int) -> str:
+    # keyed on (path, mtime, size) so that a file is hashed once per process, not per lookup
     return provenance.sha256_file(Path(path))
 
 
 def survey_key(path: str, source: str, wave: str, config: StudyConfig) -> str:
     return "survey-" + _digest(
-        _file_sha(path), _file_sha(config.codebook), source, wave, vars(config.filters),
+        _file_sha(path),
+        _file_sha(config.codebook),
+        source,
+        wave,
+        vars(config.filters),
         hashlib.sha256(config.pseudonym_key.encode()).hexdigest(),
-        _tables_digest(config), provenance.code_digest(),
+        _tables_digest(config),
+        provenance.code_digest(*SURVEY_INGEST_CODE),
     )
 
 
 def mobility_key(index: int, config: StudyConfig) -> str:
     m = config.mobility[index]
     return "mobility-" + _digest(
-        _file_sha(m.path), m.format, m.school, dict(m.columns), _tables_digest(config),
-        provenance.code_digest(),
+        _file_sha(m.path),
+        m.format,
+        m.school,
+        dict(m.columns),
+        _tables_digest(config),
+        provenance.code_digest(*MOBILITY_INGEST_CODE),
     )
 
 
 def enrolment_key(config: StudyConfig) -> str:
     return "enrolment-" + _digest(
-        _file_sha(config.enrolment), _tables_digest(config), provenance.code_digest()
+        _file_sha(config.enrolment),
+        _tables_digest(config),
+        provenance.code_digest(*MOBILITY_INGEST_CODE),
     )
 
 
@@ -83,14 +110,19 @@ def _interim_ready(interim: str, key: str) -> bool:
     return (Path(interim) / key / "done").is_file()
 
 
-def _keyed(compute_key):  # cache_key_fn factory: recompute when the interim files are gone
-    def key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
-        key = compute_key(parameters)
-        if not _interim_ready(parameters["interim"], key):
-            return None  # no cache: run the task (it rewrites the interim files)
-        return key
+def _keyed(compute_key):
+    """cache_key_fn from a content key: the key depends only on what the task reads."""
+
+    def key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        return compute_key(parameters)
 
     return key_fn
+
+
+def _fresh_if_missing(t, key: str, interim: str):
+    """The cached result of a loading task points at interim files: if those are gone (a
+    cleaned output folder), recompute instead of returning paths to nothing."""
+    return t if _interim_ready(interim, key) else t.with_options(refresh_cache=True)
 
 
 # --------------------------------------------------------------------------- reference tables
@@ -121,7 +153,10 @@ def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], m
 
 # --------------------------------------------------------------------------- tasks
 @task(
-    name="ingest-survey", retries=2, retry_delay_seconds=1, persist_result=True,
+    name="ingest-survey",
+    retries=2,
+    retry_delay_seconds=1,
+    persist_result=True,
     cache_key_fn=_keyed(lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"])),
     cache_expiration=CACHE_EXPIRATION,
 )
@@ -129,12 +164,19 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
     """Read one survey export through the codebook into the tidy response table."""
     from analysis.ingest import load_codebook, read_survey_export
 
-    get_run_logger().info("ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave)
+    get_run_logger().info(
+        "ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave
+    )
     schools, _ = reference_tables(config)
     codebook = load_codebook(config.codebook)
     res = read_survey_export(
-        Path(path), codebook, source, wave=wave, filters=config.filters,
-        pseudonym_key=config.pseudonym_key, schools=schools,
+        Path(path),
+        codebook,
+        source,
+        wave=wave,
+        filters=config.filters,
+        pseudonym_key=config.pseudonym_key,
+        schools=schools,
     )
     manifest = {**res.manifest, "file": Path(path).name, "sha256": _file_sha(path)}
     key = survey_key(path, source, wave, config)
@@ -144,7 +186,10 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
 
 
 @task(
-    name="ingest-mobility", retries=2, retry_delay_seconds=1, persist_result=True,
+    name="ingest-mobility",
+    retries=2,
+    retry_delay_seconds=1,
+    persist_result=True,
     cache_key_fn=_keyed(lambda p: mobility_key(p["index"], p["config"])),
     cache_expiration=CACHE_EXPIRATION,
 )
@@ -158,17 +203,26 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     res = read_mobility_file(
         m.path, m.format, schools, countries, school=m.school, columns=dict(m.columns)
     )
-    manifest = {**res.manifest, "file": m.path.name, "sha256": _file_sha(m.path),
-                "unknown_codes": dict(res.unknown_codes),
-                "unknown_countries": dict(res.unknown_countries)}
+    manifest = {
+        **res.manifest,
+        "file": m.path.name,
+        "sha256": _file_sha(m.path),
+        "unknown_codes": dict(res.unknown_codes),
+        "unknown_countries": dict(res.unknown_countries),
+    }
     return _write_interim(
-        interim, mobility_key(index, config),
-        {"records": res.records, "quarantine": res.quarantine}, manifest,
+        interim,
+        mobility_key(index, config),
+        {"records": res.records, "quarantine": res.quarantine},
+        manifest,
     )
 
 
 @task(
-    name="load-enrolment", retries=2, retry_delay_seconds=1, persist_result=True,
+    name="load-enrolment",
+    retries=2,
+    retry_delay_seconds=1,
+    persist_result=True,
     cache_key_fn=_keyed(lambda p: enrolment_key(p["config"])),
     cache_expiration=CACHE_EXPIRATION,
 )
@@ -187,12 +241,14 @@ def load_enrolment(config: StudyConfig, interim: str) -> dict:
 def _stats_key(prefix: str, parameters: dict[str, Any]) -> str:
     keys = [r["key"] for r in parameters["inputs"]]
     cfg: StudyConfig = parameters["config"]
-    return prefix + _digest(keys, cfg.to_dict(), provenance.code_digest())
+    return prefix + _digest(keys, cfg.to_dict(), provenance.code_digest(*STATISTICS_CODE))
 
 
 @task(
-    name="survey-statistics", persist_result=True,
-    cache_key_fn=lambda ctx, p: _stats_key("survey-stats-", p), cache_expiration=CACHE_EXPIRATION,
+    name="survey-statistics",
+    persist_result=True,
+    cache_key_fn=lambda ctx, p: _stats_key("survey-stats-", p),
+    cache_expiration=CACHE_EXPIRATION,
 )
 def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Weights, design-based estimates, comparisons and models for the survey."""
@@ -210,8 +266,10 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
 
 
 @task(
-    name="mobility-statistics", persist_result=True,
-    cache_key_fn=lambda ctx, p: _stats_key("mobility-stats-", p), cache_expiration=CACHE_EXPIRATION,
+    name="mobility-statistics",
+    persist_result=True,
+    cache_key_fn=lambda ctx, p: _stats_key("mobility-stats-", p),
+    cache_expiration=CACHE_EXPIRATION,
 )
 def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Outgoing-mobility indicators and trend models."""
@@ -284,16 +342,35 @@ def study_flow(
     try:
         with _stage("ingest"):
             survey_futs = [
-                (s.path.name, ingest_survey.submit(str(s.path), s.source, s.wave, config, interim))
+                (
+                    s.path.name,
+                    _fresh_if_missing(
+                        ingest_survey, survey_key(str(s.path), s.source, s.wave, config), interim
+                    ).submit(str(s.path), s.source, s.wave, config, interim),
+                )
                 for s in config.surveys
             ]
             mob_futs = [
-                (m.path.name, ingest_mobility.submit(i, config, interim))
+                (
+                    m.path.name,
+                    _fresh_if_missing(ingest_mobility, mobility_key(i, config), interim).submit(
+                        i, config, interim
+                    ),
+                )
                 for i, m in enumerate(config.mobility)
             ]
-            enrol_fut = ("enrolment", load_enrolment.submit(config, interim))
+            enrol_fut = (
+                "enrolment",
+                _fresh_if_missing(load_enrolment, enrolment_key(config), interim).submit(
+                    config, interim
+                ),
+            )
             done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
-            for kind, futs in (("survey", survey_futs), ("mobility", mob_futs), ("enrol", [enrol_fut])):
+            for kind, futs in (
+                ("survey", survey_futs),
+                ("mobility", mob_futs),
+                ("enrol", [enrol_fut]),
+            ):
                 for fname, fut in futs:
                     with _stage("ingest", fname):
                         done[kind].append(fut.result())
@@ -332,8 +409,13 @@ def study_flow(
 
 
 def assemble_results(
-    config: StudyConfig, survey_tables: list, mobility_tables: list, done: dict,
-    root: Path, run_name: str, run_id: str,
+    config: StudyConfig,
+    survey_tables: list,
+    mobility_tables: list,
+    done: dict,
+    root: Path,
+    run_name: str,
+    run_id: str,
 ):
     from analysis.changes import changes_since
     from analysis.disclosure import apply_disclosure_control
@@ -369,8 +451,9 @@ def assemble_results(
         results, min_count=config.disclosure.min_count, min_base=config.disclosure.min_base
     )
     changes = changes_since(previous_results(root), results.to_dict())
-    return replace(results, data_quality={**results.data_quality, "disclosure": disclosure,
-                                          "changes": changes})
+    return replace(
+        results, data_quality={**results.data_quality, "disclosure": disclosure, "changes": changes}
+    )
 
 
 def _school_names(schools: pd.DataFrame) -> dict[str, str]:
@@ -390,11 +473,14 @@ def _publish_artifacts(report: Path, results) -> None:
         from reports.viewmodel import key_findings_markdown
 
         create_link_artifact(
-            key="mobility-study-report", link=report.as_uri(), link_text="Open the study report",
+            key="mobility-study-report",
+            link=report.as_uri(),
+            link_text="Open the study report",
             description="HTML report of the latest successful run",
         )
         create_markdown_artifact(
-            key="mobility-study-findings", markdown=key_findings_markdown(results, "en"),
+            key="mobility-study-findings",
+            markdown=key_findings_markdown(results, "en"),
             description="Key findings of this run",
         )
     except Exception as exc:  # artifacts are a convenience: never fail a published run

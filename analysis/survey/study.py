@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import DesignConfig, StudyConfig, WeightingConfig
+from analysis.sample import wave_academic_year
 from analysis.results import Estimate, ResultTable, domain_of
 from analysis.schema import Enrolment, Responses, validate_columns
 from analysis.survey.compare import bh_adjust, difference, rao_scott
@@ -85,15 +86,15 @@ class WeightedResponses:
 def wave_enrolment_year(wave: str, weighting: WeightingConfig) -> int:
     """Academic year (start year) whose enrolment is the population of ``wave``.
 
-    A wave labelled with a calendar year (``"2023"``, ``"2021-spring"``) is weighted to the
-    academic year that started the year before (2023 -> 2022, i.e. 2022-23).
-    ``weighting.reference_year`` is used for waves whose label holds no year.
+    The rule of :func:`analysis.sample.wave_academic_year` (``"2023"`` -> 2022, i.e. 2022-23;
+    ``"2022-23"`` -> 2022), shared with the response rates; ``weighting.reference_year`` is used
+    for waves whose label holds no year.
     """
-    m = re.search(r"(19|20)\d{2}", str(wave))
-    if m:
-        return int(m.group(0)) - 1
-    if weighting.reference_year is not None:
-        return int(weighting.reference_year)
+    try:
+        return wave_academic_year(wave)
+    except ValueError:
+        if weighting.reference_year is not None:
+            return int(weighting.reference_year)
     raise WeightingError(
         f"wave {wave!r}: cannot infer the enrolment year; set weighting.reference_year"
     )

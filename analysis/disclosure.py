@@ -31,7 +31,8 @@ recounts the lines afterwards and reports any that still have exactly one suppre
 (possible only when there is nothing left to suppress in the line).
 
 Suppressed estimates keep their key, table, statistic, domain and level, and lose every
-number (estimate, se, CI, base, p-values): the outputs never carry the hidden value.
+number (estimate, se, CI, unweighted base, p-values) and their ``base`` text (which may
+quote the numerator): the outputs never carry the hidden value.
 Pure pandas/python: no IO.
 """
 
@@ -108,7 +109,10 @@ def _lines(estimates: Iterable[Estimate]) -> list[list[Estimate]]:
             rest = tuple((k, v) for k, v in e.domain if k != dim)
             lines[("dim", e.statistic, e.variable, e.level, dim, rest)].append(e)
         if e.level is not None:
-            lines[("level", e.statistic, e.variable, e.domain)].append(e)
+            # a level repeated in the domain (country "BE" with domain country=BE) would make
+            # every category its own line: leave that dimension out of the line key
+            same = tuple((k, v) for k, v in e.domain if v != e.level)
+            lines[("level", e.statistic, e.variable, same)].append(e)
     out = []
     for key, members in lines.items():
         if key[0] == "dim":
@@ -165,6 +169,7 @@ def _hide(e: Estimate, reason: str) -> Estimate:
         deff=None,
         p_value=None,
         p_adjusted=None,
+        base="",  # a base text may carry the hidden numerator ("... participants (3)")
         suppressed=reason,
     )
 

@@ -79,24 +79,36 @@ TARGET_GB = 4.0
 
 # --------------------------------------------------------------------------- memory sampling
 class TreeRss:
-    """Samples the RSS of a process and its descendants; keeps the peak per label."""
+    """Samples the RSS of a process and its descendants; keeps the peak per label.
 
-    def __init__(self, pid: int | None = None, interval: float = 0.01) -> None:
+    The process's own RSS is read every ``interval`` (cheap: /proc/<pid>/statm); the list of
+    descendants (Chromium, Dask workers, the Prefect server) is refreshed every
+    ``children_every`` seconds only, because listing them scans all of /proc.
+    """
+
+    def __init__(self, pid: int | None = None, interval: float = 0.01,
+                 children_every: float = 0.5) -> None:  # fmt: skip
         self.proc = psutil.Process(pid or os.getpid())
         self.interval = interval
+        self.children_every = children_every
         self.label = "-"
         self.peaks: dict[str, int] = {}
         self.peak = 0
+        self._children: list[psutil.Process] = []
+        self._listed = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def rss(self) -> int:
+        now = time.monotonic()
+        if now - self._listed >= self.children_every:
+            try:
+                self._children = self.proc.children(recursive=True)
+            except psutil.Error:
+                self._children = []
+            self._listed = now
         total = 0
-        try:
-            procs = [self.proc, *self.proc.children(recursive=True)]
-        except psutil.Error:
-            return 0
-        for p in procs:
+        for p in (self.proc, *self._children):
             try:
                 total += p.memory_info().rss
             except psutil.Error:
@@ -149,16 +161,18 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
     chunk_rows = chunk_rows or CHUNK_ROWS
     sampler = TreeRss().start()
     times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
         sampler.sample()
         sampler.label = name
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             times[name] = time.perf_counter() - t0
+            cpu[name] = time.process_time() - c0
             sampler.sample()
             sampler.label = "-"
 
@@ -274,6 +288,7 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
     sampler.stop()
     metrics = {
         "seconds": {s: round(times[s], 2) for s in STAGES},
+        "cpu_seconds": {s: round(cpu[s], 2) for s in STAGES},
         "peak_rss_mb": {s: round(sampler.peaks.get(s, 0) / 2**20) for s in STAGES},
         "total_seconds": round(total, 2),
         "total_peak_rss_mb": round(sampler.peak / 2**20),
@@ -313,6 +328,67 @@ def differences(a: dict[str, Any], b: dict[str, Any], limit: int = 5) -> list[st
     return out[:limit] + ([f"... {len(out) - limit} more"] if len(out) > limit else [])
 
 
+def result_set_from_dict(d: dict[str, Any]):
+    """Rebuild a ResultSet from ``results.json`` (to re-render saved runs with today's code)."""
+    from analysis.results import Estimate, ResultSet, ResultTable
+
+    by_key = {}
+    for e in d["estimates"]:
+        fields = dict(e)
+        fields["domain"] = tuple(sorted((k, str(v)) for k, v in (e.get("domain") or {}).items()))
+        by_key[e["key"]] = Estimate(**fields)
+    tables = tuple(
+        ResultTable(
+            t["id"],
+            t["section"],
+            tuple(by_key[k] for k in t["keys"]),
+            dims=tuple(t["dims"]),
+            notes=tuple(t["notes"]),
+        )  # fmt: skip
+        for t in d["tables"]
+    )
+    return ResultSet(d["study"], tables, d["data_quality"], d["provenance"])
+
+
+def rerender_shapes(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Report shape of saved results.json files, all rendered now with the same code."""
+    from reports.render import render_report
+
+    out = {}
+    for p in paths:
+        d = json.loads(Path(p).read_text(encoding="utf-8"))
+        identity = {"flow_run_id": "x", "generated_at": "x", "run_name": "x"}
+        html = render_report(result_set_from_dict(d), "en", identity)
+        out[str(p)] = report_shape(html)
+        out[str(p)]["tr_by_section"] = tr_by_section(html)
+    return out
+
+
+def tr_by_section(html: str) -> dict[str, int]:
+    parts = re.split(r'(<section[^>]*\bid="[^"]+")', html)
+    return {
+        re.search(r'id="([^"]+)"', parts[i]).group(1): len(re.findall(r"<tr[\s>]", parts[i + 1]))
+        for i in range(1, len(parts), 2)
+    }
+
+
+def snapshot_code(dest: Path) -> Path:
+    """A frozen copy of the code, so that the runs of the check use the same code even while
+    other people edit the working tree (``python -m`` and the child scripts run from it; its
+    folder comes first on sys.path, before the editable install's finder)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_data")
+    for d in ("analysis", "flows", "reports", "benchmarks", "data"):
+        shutil.copytree(ROOT / d, dest / d, ignore=ignore)
+    for f in ("pyproject.toml", "prefect.yaml"):
+        if (ROOT / f).is_file():
+            shutil.copy2(ROOT / f, dest / f)
+    return dest
+
+
+def _code_digest(results: dict[str, Any]) -> str:
+    return str(results.get("provenance", {}).get("code_digest"))
+
+
 def report_shape(html: str) -> dict[str, Any]:
     """What must not grow with the number of respondents: table rows, sections, figures."""
     return {
@@ -337,9 +413,12 @@ def _generate(n: int, erasmus_rows: int, out: Path, seed: int) -> dict[str, Any]
     return manifest
 
 
-def _stages_child(config: Path, out: Path, extra: list[str]) -> tuple[dict, dict, str]:
+def _stages_child(
+    config: Path, out: Path, extra: list[str], code: Path = ROOT
+) -> tuple[dict, dict, str]:
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, __file__, "--_child", str(config), "--_out", str(out), *extra]
+    script = code / "benchmarks" / "bench_scale.py"
+    cmd = [sys.executable, str(script), "--_child", str(config), "--_out", str(out), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"stage run failed:\n{proc.stderr[-4000:]}")
@@ -349,7 +428,7 @@ def _stages_child(config: Path, out: Path, extra: list[str]) -> tuple[dict, dict
     return metrics, results, html
 
 
-def _cli(config: Path, out: Path, extra: list[str] = ()) -> dict[str, Any]:
+def _cli(config: Path, out: Path, extra: list[str] = (), code: Path = ROOT) -> dict[str, Any]:
     """``mobility-study run`` end to end; wall time and peak RSS of the process tree."""
     cmd = [sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--output", str(out),
            *extra]  # fmt: skip
@@ -357,7 +436,7 @@ def _cli(config: Path, out: Path, extra: list[str] = ()) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(code))
         sampler = TreeRss(proc.pid, interval=0.05).start()
         rc = proc.wait()
         sampler.stop()
@@ -378,24 +457,29 @@ def _cli(config: Path, out: Path, extra: list[str] = ()) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- printing
 def _print_stages(rows: list[tuple[int, dict]]) -> None:
+    """Wall seconds, CPU seconds (all threads of the process) and peak RSS per stage."""
     sizes = [n for n, _ in rows]
-    head = f"{'stage':<10}" + "".join(f"{f'{n:,} s':>14}{'peak MB':>9}" for n in sizes)
+    head = f"{'stage':<10}" + "".join(
+        f"{f'{n:,}: wall s':>16}{'cpu s':>8}{'peak MB':>9}" for n in sizes
+    )
     print(head)
     print("-" * len(head))
     for s in (*STAGES, "total"):
         line = f"{s:<10}"
         for _, m in rows:
             if s == "total":
-                line += f"{m['total_seconds']:>14.1f}{m['total_peak_rss_mb']:>9,d}"
+                cpu_total = sum(m.get("cpu_seconds", {}).values())
+                line += f"{m['total_seconds']:>16.1f}{cpu_total:>8.1f}{m['total_peak_rss_mb']:>9,d}"
             else:
-                line += f"{m['seconds'][s]:>14.1f}{m['peak_rss_mb'][s]:>9,d}"
+                cpu_s = m.get("cpu_seconds", {}).get(s, float("nan"))
+                line += f"{m['seconds'][s]:>16.1f}{cpu_s:>8.1f}{m['peak_rss_mb'][s]:>9,d}"
         print(line)
-    print(f"{'ru_maxrss':<10}" + "".join(f"{'':>14}{m['ru_maxrss_mb']:>9,d}" for _, m in rows))
+    print(f"{'ru_maxrss':<10}" + "".join(f"{'':>24}{m['ru_maxrss_mb']:>9,d}" for _, m in rows))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--erasmus-rows", type=int, default=3_500_000)
     p.add_argument("--check-erasmus-rows", type=int, default=200_000,
                    help="Erasmus+ rows of the 10^4 identity check (default 200,000)")  # fmt: skip
@@ -406,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-stages", action="store_true", help="skip the staged runs")
     p.add_argument("--keep", action="store_true", help="keep generated data and outputs")
     p.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
+    p.add_argument("--rerender", type=Path, nargs="+", default=None,
+                   help="re-render saved results.json files with the current code and print "
+                   "their report shapes (<tr> per section), then exit")  # fmt: skip
     p.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--_out", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--_chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
@@ -422,6 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         (args._out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
         return 0
 
+    if args.rerender:
+        for path, shape in rerender_shapes(args.rerender).items():
+            print(f"{path}: {shape['tr']} <tr>, {shape['tables']} tables, "
+                  f"{len(shape['sections'])} sections, {shape['figures']} figures")  # fmt: skip
+            print(f"   <tr> by section: {shape['tr_by_section']}")
+        return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GB RAM, "
           f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
@@ -504,25 +597,38 @@ def _check(args: argparse.Namespace, summary: dict[str, Any]) -> int:
         config = work / "data" / "study.toml"
         print(f"\n== identity check at {CHECK_SIZE:,} responses, {args.check_erasmus_rows:,} "
               "Erasmus+ rows")  # fmt: skip
+        code = snapshot_code(work / "code")
         runs: dict[str, dict] = {}
-        default = _cli(config, work / "cli_threads")
+        digests: dict[str, str] = {}
+        default = _cli(config, work / "cli_threads", code=code)
         if not default["ok"]:
             print(f"FAIL: the default CLI run failed:\n{default['log_tail']}")
             return 1
         runs["CLI, threads runner (reference)"] = comparable(default["results"])
-        dask = _cli(config, work / "cli_dask", ["--task-runner", "dask"])
+        digests["CLI, threads runner (reference)"] = _code_digest(default["results"])
+        dask = _cli(config, work / "cli_dask", ["--task-runner", "dask"], code=code)
         if dask["ok"]:
             runs["CLI, --task-runner dask"] = comparable(dask["results"])
+            digests["CLI, --task-runner dask"] = _code_digest(dask["results"])
         else:
             print(f"   dask run failed (rc {dask['rc']}):\n{dask['log_tail']}")
             runs["CLI, --task-runner dask"] = None
         _m, res, _h = _stages_child(
             config, work / "stages_small_chunks",
             ["--_chunk-rows", str(SMALL_CHUNK_ROWS), "--_arrow-block", str(SMALL_ARROW_BLOCK)],
+            code=code,
         )  # fmt: skip
-        runs[
-            f"staged, chunk_rows={SMALL_CHUNK_ROWS}, Arrow block {SMALL_ARROW_BLOCK >> 10} KiB"
-        ] = comparable(res)
+        staged = f"staged, chunk_rows={SMALL_CHUNK_ROWS}, Arrow block {SMALL_ARROW_BLOCK >> 10} KiB"
+        runs[staged] = comparable(res)
+        digests[staged] = _code_digest(res)
+        if len(set(digests.values())) > 1:
+            # other engineers edit the code while the check runs: compare like with like only
+            print(
+                "INCONCLUSIVE: the code changed between the runs (provenance.code_digest "
+                f"{digests}); rerun the check"
+            )
+            summary["check"] = {"ok": None, "code_digests": digests}
+            return 1
         ref_name = "CLI, threads runner (reference)"
         ref = runs[ref_name]
         n_est = len(ref["estimates"])

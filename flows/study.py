@@ -125,6 +125,18 @@ def _fresh_if_missing(t, key: str, interim: str):
     return t if _interim_ready(interim, key) else t.with_options(refresh_cache=True)
 
 
+def _retry_on_io_error(task, task_run, state) -> bool:
+    """Retry file reads on I/O errors (a network share hiccup, a file being copied), never
+    on content errors: a malformed export fails at once with its file, row and column."""
+    try:
+        state.result()
+    except OSError as exc:
+        return not isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError)
+    except Exception:
+        return False
+    return False
+
+
 # --------------------------------------------------------------------------- reference tables
 def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -156,6 +168,7 @@ def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], m
     name="ingest-survey",
     retries=2,
     retry_delay_seconds=1,
+    retry_condition_fn=_retry_on_io_error,
     persist_result=True,
     cache_key_fn=_keyed(lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"])),
     cache_expiration=CACHE_EXPIRATION,
@@ -189,6 +202,7 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
     name="ingest-mobility",
     retries=2,
     retry_delay_seconds=1,
+    retry_condition_fn=_retry_on_io_error,
     persist_result=True,
     cache_key_fn=_keyed(lambda p: mobility_key(p["index"], p["config"])),
     cache_expiration=CACHE_EXPIRATION,
@@ -222,6 +236,7 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     name="load-enrolment",
     retries=2,
     retry_delay_seconds=1,
+    retry_condition_fn=_retry_on_io_error,
     persist_result=True,
     cache_key_fn=_keyed(lambda p: enrolment_key(p["config"])),
     cache_expiration=CACHE_EXPIRATION,

@@ -21,7 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 # Okabe-Ito colour-blind-safe palette, defined once.
 OKABE_ITO = {
@@ -43,6 +43,7 @@ LIKERT_COLOURS = (
     OKABE_ITO["orange"],
     OKABE_ITO["vermillion"],
 )
+LOG_TICKS = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
 MARKERS = ("o", "s", "^", "D", "v", "P")
 SERIES_COLOURS = (
     OKABE_ITO["blue"],
@@ -184,6 +185,11 @@ def horizontal_bars(
         has_ci = any(b.low is not None for b in bars)
         if log:
             ax.set_xscale("log")
+            lo = min(b.low if b.low is not None else b.value for b in bars)
+            hi = max(b.high if b.high is not None else b.value for b in bars)
+            ticks = [t for t in LOG_TICKS if lo / 1.15 <= t <= hi * 1.15] or [1.0]
+            ax.set_xticks(ticks, [f"{t:g}".replace(".", decimal) for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
             ax.axvline(1.0, color=OKABE_ITO["black"], linewidth=0.8)
             ax.errorbar(
                 vals,
@@ -222,13 +228,14 @@ def horizontal_bars(
                     xytext=(4, 0),
                     textcoords="offset points",
                     va="center",
-                    fontsize=9.5,
+                    fontsize=10,
                 )
         if not log:
             ax.set_xlim(right=top * 1.18 if top > 0 else 1)
         ax.set_yticks(ys, [b.label for b in bars])
         ax.set_xlabel(axis_label)
-        _decimal_axis(ax.xaxis, decimal)
+        if not log:
+            _decimal_axis(ax.xaxis, decimal)
         fig.tight_layout()
         svg = _to_svg(fig, fig_id, alt)
     return Figure(fig_id, svg, alt, caption, data_header, tuple(tuple(r) for r in data_rows))
@@ -276,7 +283,7 @@ def lines_over_time(
                 textcoords="offset points",
                 va="center",
                 color=OKABE_ITO["black"],
-                fontsize=9.5,
+                fontsize=10,
             )
         ax.set_ylim(bottom=0)
         xs = sorted(x_labels)
@@ -330,7 +337,7 @@ def diverging_likert(
                         f"{v:.0f}",
                         ha="center",
                         va="center",
-                        fontsize=9,
+                        fontsize=10,
                         color=colour,
                     )
                 left += v
@@ -342,7 +349,9 @@ def diverging_likert(
         ax.set_xticks(ticks, [str(abs(t)) for t in ticks])
         ax.set_yticks(ys, [label for label, _ in items])
         ax.set_xlabel(axis_label)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.3), ncol=3, frameon=False, fontsize=9)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.4, -0.3), ncol=3, frameon=False, fontsize=10
+        )
         fig.tight_layout()
         svg = _to_svg(fig, fig_id, alt)
     return Figure(fig_id, svg, alt, caption, data_header, tuple(tuple(r) for r in data_rows))

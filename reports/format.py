@@ -59,10 +59,13 @@ def fmt_percent(p: float | None, lang: str, decimals: int = 1) -> str:
     return fmt_percent_value(p, lang, decimals) + percent_sign(lang)
 
 
-def fmt_range(lo: str, hi: str) -> str:
-    """A confidence interval as ``59.1–66.5``."""
+def fmt_range(lo: str, hi: str, lang: str = "en") -> str:
+    """A confidence interval as ``59.1–66.5``; with a negative bound, ``−0.20 to −0.02``
+    (``à`` in French), since a dash next to a minus sign reads badly."""
     if lo == DASH or hi == DASH:
         return DASH
+    if lo.startswith(MINUS) or hi.startswith(MINUS):
+        return f"{lo} {'à' if lang == 'fr' else 'to'} {hi}"
     return f"{lo}{DASH}{hi}"
 
 

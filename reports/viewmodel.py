@@ -13,6 +13,7 @@ import base64
 import json
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -99,6 +100,17 @@ LIKERT_VARIABLES = frozenset(
     {"interest_dual_degree", "barrier_finance", "barrier_language", "barrier_recognition"}
 )
 PCT_STATISTICS = frozenset({"proportion", "share", "rate"})
+INT_STATISTICS = frozenset(
+    {
+        "count",
+        "effective_sample_size",
+        "population",
+        "respondents",
+        "sum_weights",
+        "iterations",
+        "trimmed",
+    }
+)
 TOTAL_VALUES = frozenset({"group", "all", "total"})
 NORD_EUROPE = "imt_nord_europe"
 # Provenance facts that change with every run: shown only in the run-identity block.
@@ -113,6 +125,7 @@ RUN_KEYS = (
 RUN_IDENTITY_BEGIN = "<!-- run-identity:begin -->"
 RUN_IDENTITY_END = "<!-- run-identity:end -->"
 LOW_RELIABILITY_BASE = 30
+MAX_BASE_ROWS = 6  # more distinct bases than this: a footnote instead of a column
 # Columns of the input-file manifests shown in the sample section (others stay in results.json)
 FILE_TEXT_COLUMNS = ("wave", "format", "encoding")
 FILE_COUNT_COLUMNS = ("rows_read", "quarantined", "rows_kept")
@@ -140,8 +153,10 @@ def _kind(e: Estimate) -> str:
         return "pct"
     if s == "difference":
         return "dec2" if v in LIKERT_VARIABLES else "pp"
-    if s in ("count", "effective_sample_size"):
+    if s in INT_STATISTICS:
         return "int"
+    if s == "kish_n_eff":
+        return "dec1"
     if s == "total":
         return "eur" if any(w in v for w in ("eur", "grant", "budget")) else "int"
     if s == "mean" and ("month" in v or "duration" in v):
@@ -205,12 +220,14 @@ class _Ctx:
     def school(self, sid: str) -> str:
         if sid in TOTAL_VALUES:
             return self.t("group")
-        if sid == "rest":
+        if sid in ("rest", "rest_of_group", "others"):
             return self.t("rest")
         names = self.results.study.get("schools") or {}
         return str(names.get(sid, sid))
 
     def dim_value(self, dim: str, value: str) -> str:
+        if "_vs_" in value:  # a contrast, e.g. "F_vs_M", "imt_nord_europe_vs_rest"
+            return " − ".join(self.dim_value(dim, v) for v in value.split("_vs_"))
         if dim == "school":
             return self.school(value)
         if dim == "academic_year":
@@ -232,13 +249,21 @@ class _Ctx:
     def _term(self, term: str) -> str:
         m = re.fullmatch(r"(\w+)\[(\w+)\]", term)
         if m:  # a model term "gender[F]"
-            return f"{self.var_name(m.group(1))}: {self.L['levels'].get(m.group(2), m.group(2))}"
+            return f"{self.var_name(m.group(1))}{self.t('colon')}{self.L['levels'].get(m.group(2), m.group(2))}"
         names = self.results.study.get("schools") or {}
         if term in names or term in ("rest",) or term in TOTAL_VALUES:
             return self.school(term)
         if term in self.L["levels"]:
             return self.L["levels"][term]
         return self.var_name(term)
+
+    def describe(self, e: Estimate) -> str:
+        """A row label: variable, category and domain ("Intends to go abroad: Women − Men")."""
+        parts = [self.dim_value(d, v) for d, v in e.domain]
+        if e.level is not None:
+            parts.insert(0, self.level(e))
+        name = self.var_name(e.variable)
+        return f"{name}{self.t('colon')}{', '.join(parts)}" if parts else name
 
     def var_name(self, v: str) -> str:
         return self.L["variables"].get(v, self.L["dims"].get(v, v))
@@ -247,8 +272,11 @@ class _Ctx:
         return self.L["statistics"].get(s, s)
 
 
-def _cell(text: str, *, numeric: bool = False, header: bool = False) -> dict[str, Any]:
-    return {"text": text, "numeric": numeric, "header": header}
+def _cell(
+    text: str, *, numeric: bool = False, header: bool = False, key: str = ""
+) -> dict[str, Any]:
+    """A table cell; ``key`` names the Estimate shown (traceable to results.json)."""
+    return {"text": text, "numeric": numeric, "header": header, "key": key}
 
 
 def _slug(s: str) -> str:
@@ -295,9 +323,108 @@ def _source(ctx: _Ctx, t: ResultTable) -> str:
     return ctx.t("source_survey", waves=waves)
 
 
+PIVOT_DIM = "academic_year"
+
+
+def _pivotable(ests: Sequence[Estimate]) -> bool:
+    """Counts or amounts without CIs over at least 3 academic years: one column per year."""
+    if not ests or any(e.ci_low is not None for e in ests):
+        return False
+    if len({e.statistic for e in ests}) != 1 or _kind(ests[0]) not in ("int", "eur"):
+        return False
+    years = {e.domain_dict().get(PIVOT_DIM) for e in ests}
+    if None in years or len(years) < 3:
+        return False
+    cells = Counter((e.variable, e.level, e.domain) for e in ests)
+    return max(cells.values()) == 1
+
+
+def _pivot_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
+    """Rows: variable / category / other dimensions; columns: academic years."""
+    L = ctx.L
+    ests = list(t.estimates)
+    years = sorted({e.domain_dict()[PIVOT_DIM] for e in ests}, key=int)
+    dims = [
+        d
+        for d in dict.fromkeys([*t.dims, *(d for e in ests for d, _ in e.domain)])
+        if d != PIVOT_DIM
+    ]
+    variables = list(dict.fromkeys(e.variable for e in ests))
+    show_level = any(e.level is not None and e.level != e.variable for e in ests)
+    row_keys: dict[tuple, dict[str, Estimate]] = {}
+    for e in ests:
+        dd = e.domain_dict()
+        rk = (e.variable, e.level, tuple(dd.get(d) for d in dims))
+        row_keys.setdefault(rk, {})[dd[PIVOT_DIM]] = e
+    show_var = len(variables) > 1 or not (dims or show_level)  # every row needs a header
+    columns = []
+    if show_var:
+        columns.append({"label": ctx.t("variable"), "numeric": False})
+    columns += [{"label": L["dims"].get(d, d), "numeric": False} for d in dims]
+    if show_level:
+        columns.append({"label": ctx.t("level"), "numeric": False})
+    columns += [{"label": fmt_academic_year(y), "numeric": True} for y in years]
+    used: set[str] = set()
+    rows = []
+    for (var, level, dvals), by_year in row_keys.items():
+        cells = []
+        if show_var:
+            cells.append(_cell(ctx.var_name(var)))
+        for d, v in zip(dims, dvals, strict=True):
+            cells.append(_cell(ctx.dim_value(d, v) if v is not None else DASH))
+        if show_level:
+            sample = next(iter(by_year.values()))
+            cells.append(_cell(ctx.level(sample) if level is not None else DASH))
+        for y in years:
+            e = by_year.get(y)
+            if e is None:
+                cells.append(_cell(DASH, numeric=True))
+            elif e.suppressed:
+                used.add("c")
+                cells.append(_cell("[c]", numeric=True, key=e.key))
+            else:
+                text = _fmt_value(e.estimate, _kind(e), ctx.lang)
+                if e.key in ctx.revised:
+                    used.add("r")
+                    text += " r"
+                cells.append(_cell(text, numeric=True, key=e.key))
+        cells[0]["header"] = True
+        rows.append(cells)
+    unit = {"eur": "EUR"}.get(_kind(ests[0]), ctx.stat_name(ests[0].statistic))
+    foot = [f"{ctx.t('statistic')}: {unit}; {ctx.t('pivot_note')}"]
+    bases = list(dict.fromkeys(e.base for e in ests if e.base))
+    if len(bases) == 1:
+        foot.append(f"{ctx.t('base')}: {bases[0]}.")
+    elif bases:
+        foot.append(ctx.t("base_per_row", example=bases[0]))
+    foot.extend(t.notes)
+    if used:
+        foot.append(
+            ctx.t("footnote_flags")
+            + " "
+            + "; ".join(ctx.t(f"flag_{f}") for f in ("c", "r") if f in used)
+            + "."
+        )
+    caption = L["captions"].get(t.id)
+    if caption is None:
+        ctx.warnings.append(f"{ctx.t('missing_caption')}: {t.id}")
+        caption = t.id
+    tbl = {
+        "caption": caption,
+        "columns": columns,
+        "rows": rows,
+        "footnotes": foot,
+        "source": _source(ctx, t),
+        "table_id": t.id,
+    }
+    return _register_table(ctx, t.id, tbl)
+
+
 def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     L = ctx.L
     ests = list(t.estimates)
+    if _pivotable(ests):
+        return _pivot_table(ctx, t)
     dims: list[str] = [d for d in t.dims]
     for e in ests:
         for d, _ in e.domain:
@@ -310,6 +437,8 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         if len(vals) == 1 and len(ests) > 1 and None not in vals:
             constant.append((d, vals.pop()))
             dims.remove(d)
+    # rows broken down by one dimension each (school, gender, year...): one "Breakdown" column
+    breakdown = len(dims) >= 2 and all(sum(d in dims for d, _ in e.domain) <= 1 for e in ests)
     variables = list(dict.fromkeys(e.variable for e in ests))
     statistics = list(dict.fromkeys(e.statistic for e in ests))
     kinds = list(dict.fromkeys(_kind(e) for e in ests))
@@ -322,7 +451,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     has_padj = any(e.p_adjusted is not None for e in ests)
     has_df = any(e.df is not None for e in ests) and statistics[0] in ("f_statistic", "chi2")
     bases = list(dict.fromkeys(e.base for e in ests if e.base))
-    base_col = len(bases) > 1
+    base_col = 1 < len(bases) <= MAX_BASE_ROWS
     show_var = len(variables) > 1 or not (dims or has_level)
     show_stat = len(statistics) > 1
 
@@ -337,10 +466,14 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     columns: list[dict[str, Any]] = []
     if show_var:
         columns.append({"label": ctx.t("variable"), "numeric": False})
-    for d in dims:
-        columns.append({"label": L["dims"].get(d, d), "numeric": False})
+    if breakdown:
+        columns.append({"label": ctx.t("breakdown"), "numeric": False})
+    else:
+        for d in dims:
+            columns.append({"label": L["dims"].get(d, d), "numeric": False})
     if has_level:
-        columns.append({"label": ctx.t("level"), "numeric": False})
+        level_label = L["dims"]["term"] if t.section == "models" else ctx.t("level")
+        columns.append({"label": level_label, "numeric": False})
     if show_stat:
         columns.append({"label": ctx.t("statistic"), "numeric": False})
     columns.append({"label": est_label, "numeric": True})
@@ -366,24 +499,30 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         if show_var:
             cells.append(_cell(ctx.var_name(e.variable)))
         dd = e.domain_dict()
-        for d in dims:
-            cells.append(_cell(ctx.dim_value(d, dd[d]) if d in dd else DASH))
+        if breakdown:
+            parts = [f"{L['dims'].get(d, d)}: {ctx.dim_value(d, dd[d])}" for d in dims if d in dd]
+            cells.append(_cell(parts[0] if parts else ctx.t("all_respondents")))
+        else:
+            for d in dims:
+                cells.append(_cell(ctx.dim_value(d, dd[d]) if d in dd else DASH))
         if has_level:
             cells.append(_cell(ctx.level(e) if e.level is not None else DASH))
         if show_stat:
             cells.append(_cell(ctx.stat_name(e.statistic)))
         flags = []
         if e.suppressed:
-            cells.append(_cell("[c]", numeric=True))
+            cells.append(_cell("[c]", numeric=True, key=e.key))
             used_flags.add("c")
         else:
             if e.estimate is None:
                 missing = True
-            cells.append(_cell(_fmt_value(e.estimate, _kind(e), ctx.lang), numeric=True))
+            cells.append(_cell(_fmt_value(e.estimate, _kind(e), ctx.lang), numeric=True, key=e.key))
         k = _kind(e)
         if has_ci:
             ci = (
-                fmt_range(_fmt_value(e.ci_low, k, ctx.lang), _fmt_value(e.ci_high, k, ctx.lang))
+                fmt_range(
+                    _fmt_value(e.ci_low, k, ctx.lang), _fmt_value(e.ci_high, k, ctx.lang), ctx.lang
+                )
                 if not e.suppressed
                 else ""
             )
@@ -434,8 +573,10 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     foot.append(line + ".")
     if any(e.weighted for e in ests):
         foot.append(ctx.t("weighted_note"))
-    if bases and not base_col:
+    if len(bases) == 1:
         foot.append(f"{ctx.t('base')}: {bases[0]}.")
+    elif len(bases) > MAX_BASE_ROWS:
+        foot.append(ctx.t("base_per_row", example=bases[0]))
     for d, v in constant:
         foot.append(f"{L['dims'].get(d, d)}: {ctx.dim_value(d, v)}.")
     if "pct" in kinds:
@@ -481,6 +622,11 @@ def _register_figure(ctx: _Ctx, key: str, fig: F.Figure) -> dict[str, Any]:
     ctx.figures.append(item)
     ctx.figure_refs[key] = {"href": "#" + fig.id, "label": item["label"]}
     return {"type": "figure", "figure": item}
+
+
+def _overall(e: Estimate) -> bool:
+    """An estimate for the whole population (no domain, or only "group"-like values)."""
+    return all(v in TOTAL_VALUES for _, v in e.domain)
 
 
 def _shown(ests: Sequence[Estimate]) -> list[Estimate]:
@@ -555,6 +701,7 @@ def _fig_rate_by_school(ctx: _Ctx) -> dict[str, Any] | None:
             fmt_range(
                 format_field(e, "ci_low", ctx.lang, with_unit=False),
                 format_field(e, "ci_high", ctx.lang, with_unit=False),
+                ctx.lang,
             ),
         )
         for b, e in zip(bars, rows, strict=True)
@@ -653,15 +800,25 @@ def _fig_destinations(ctx: _Ctx) -> dict[str, Any] | None:
     t = _table_or_none(ctx.results, "mobility.destinations")
     if t is None:
         return None
-    shown = sorted(_shown(t.estimates), key=lambda e: (-e.estimate, e.key))[:12]
+    # one bar per country for the whole group (rows broken down by school stay in the table)
+    group_rows = [
+        e
+        for e in t.estimates
+        if "country" in e.domain_dict()
+        and all(d in ("country", "academic_year") or v in TOTAL_VALUES for d, v in e.domain)
+    ]
+    shown = sorted(_shown(group_rows), key=lambda e: (-e.estimate, e.key))[:12]
     if len(shown) < 2:
         return None
-    n_hidden = sum(1 for e in t.estimates if e.suppressed)
+    n_hidden = sum(1 for e in group_rows if e.suppressed)
+    pct = _kind(shown[0]) == "pct"
     bars = [
         F.Bar(
             ctx.dim_value("country", e.domain_dict().get("country", "?")),
-            e.estimate,
-            text=fmt_int(e.estimate, ctx.lang),
+            e.estimate * (100 if pct else 1),
+            None if not pct or e.ci_low is None else e.ci_low * 100,
+            None if not pct or e.ci_high is None else e.ci_high * 100,
+            text=format_field(e, "estimate", ctx.lang),
         )
         for e in shown
     ]
@@ -673,10 +830,10 @@ def _fig_destinations(ctx: _Ctx) -> dict[str, Any] | None:
     fig = F.horizontal_bars(
         "fig-mobility-destinations",
         bars,
-        axis_label=ctx.t("count_axis"),
+        axis_label=ctx.t("share_axis") if pct else ctx.t("count_axis"),
         caption=ctx.L["figures"]["mobility.destinations"],
         alt=alt,
-        data_header=(ctx.L["dims"]["country"], ctx.t("count")),
+        data_header=(ctx.L["dims"]["country"], ctx.t("estimate")),
         data_rows=[(b.label, b.text) for b in bars],
         decimal=ctx.decimal,
     )
@@ -739,11 +896,14 @@ def _fig_bars(
     log: bool = False,
     axis: str,
     pct: bool,
+    keep: Callable[[Estimate], bool] = lambda e: True,
 ) -> dict[str, Any] | None:
     t = _table_or_none(ctx.results, tid)
     if t is None:
         return None
-    shown = [e for e in _shown(t.estimates) if (e.ci_low is not None or pct)]
+    shown = [e for e in _shown(t.estimates) if (e.ci_low is not None or pct) and keep(e)]
+    # one axis, one unit: keep the estimates of the first one's kind (pp vs scale points)
+    shown = [e for e in shown if _kind(e) == _kind(shown[0])] if shown else shown
     if len(shown) < 2:
         return None
     scale = 100.0 if pct or _kind(shown[0]) == "pp" else 1.0
@@ -764,6 +924,7 @@ def _fig_bars(
             fmt_range(
                 format_field(e, "ci_low", ctx.lang, with_unit=False),
                 format_field(e, "ci_high", ctx.lang, with_unit=False),
+                ctx.lang,
             ),
         )
         for b, e in zip(bars, shown, strict=True)
@@ -873,23 +1034,25 @@ def _sample_extra(ctx: _Ctx) -> list[dict]:
         )
     files = [f for f in dq.get("files") or [] if isinstance(f, Mapping)]
     if files:
-        filters: list[str] = []
-        for f in files:
-            for k in f.get("filtered") or {}:
-                if k not in filters:
-                    filters.append(str(k))
         cols = [c for c in FILE_TEXT_COLUMNS if any(c in f for f in files)]
         nums = [c for c in FILE_COUNT_COLUMNS if any(isinstance(f.get(c), int) for f in files)]
+        has_filtered = any(f.get("filtered") for f in files)
         header = [(ctx.t("file"), False)]
         header += [(ctx.L["text"].get(c, ctx.L["dims"].get(c, c)), False) for c in cols]
         header += [(ctx.t("rows_read"), True)] if "rows_read" in nums else []
-        header += [(ctx.t("filtered", reason=r), True) for r in filters]
+        header += [(ctx.t("filtered_col"), False)] if has_filtered else []
         header += [(ctx.L["text"][c], True) for c in nums if c != "rows_read"]
         rows = []
         for f in files:
             row = [str(f.get("file", DASH))] + [str(f.get(c, DASH)) for c in cols]
             row += [fmt_int(f.get("rows_read"), ctx.lang)] if "rows_read" in nums else []
-            row += [fmt_int((f.get("filtered") or {}).get(r, 0), ctx.lang) for r in filters]
+            if has_filtered:
+                flt = [
+                    f"{r} {fmt_int(n, ctx.lang)}"
+                    for r, n in (f.get("filtered") or {}).items()
+                    if isinstance(n, int) and n
+                ]
+                row.append("; ".join(flt) or DASH)
             row += [fmt_int(f.get(c), ctx.lang) for c in nums if c != "rows_read"]
             rows.append(row)
         blocks.append(
@@ -923,7 +1086,7 @@ def _comparison_sentences(ctx: _Ctx) -> list[dict]:
                 diff=format_field(e, "estimate", ctx.lang) + unit,
                 lo=format_field(e, "ci_low", ctx.lang),
                 hi=format_field(e, "ci_high", ctx.lang),
-                p=fmt_p(p, ctx.lang),
+                p=("" if fmt_p(p, ctx.lang).startswith("<") else "= ") + fmt_p(p, ctx.lang),
                 sig=ctx.t("not_significant") if p is None or p >= 0.05 else ctx.t("significant"),
             )
         )
@@ -1003,27 +1166,38 @@ def key_findings(
             }
         )
 
-    eur = _find(
-        results, "mobility.euroregion", lambda e: e.domain_dict().get("school") == NORD_EUROPE
-    )
-    if eur:
-        e = max(eur, key=lambda x: int(x.domain_dict().get("academic_year", 0)))
-        y = e.domain_dict().get("academic_year")
-        vals = {"share": _num(e, "estimate", lang)}
-        if y is not None:
-            vals["year"] = fmt_academic_year(y)
-        out.append(
-            {
-                "parts": _split(L["euroregion" if y else "euroregion_noyear"], vals),
-                "ref": ref("mobility.euroregion"),
-            }
+    def euro(school: Callable[[str | None], bool]) -> list[Estimate]:
+        return _find(
+            results,
+            "mobility.euroregion",
+            lambda e: e.statistic in PCT_STATISTICS and school(e.domain_dict().get("school")),
         )
+
+    def latest(ests: list[Estimate]) -> Estimate:
+        return max(ests, key=lambda x: int(x.domain_dict().get("academic_year", 0)))
+
+    eur = euro(lambda s: s == NORD_EUROPE)
+    if eur:
+        e = latest(eur)
+        y = e.domain_dict().get("academic_year")
+        vals = {"share": _num(e, "estimate", lang), "year": fmt_academic_year(y) if y else ""}
+        text = L["euroregion" if y else "euroregion_noyear"]
+        rest = [
+            r
+            for r in euro(lambda s: s in ("rest", "rest_of_group", "others"))
+            if r.domain_dict().get("academic_year") == y
+        ]
+        if rest:
+            vals["rest"] = _num(rest[0], "estimate", lang)
+            text += L["euroregion_rest"]
+        out.append({"parts": _split(text, vals), "ref": ref("mobility.euroregion")})
 
     fin = _find(
         results,
         "models.intends_abroad",
         lambda e: (
-            "barrier_finance" in (e.level or e.variable)
+            e.statistic == "odds_ratio"
+            and "barrier_finance" in (e.level or e.variable)
             and e.ci_low is not None
             and e.ci_high is not None
         ),
@@ -1044,12 +1218,37 @@ def key_findings(
             }
         )
 
+    top2 = _find(
+        results,
+        "survey.dual_degree",
+        lambda e: (
+            e.statistic in PCT_STATISTICS
+            and (e.key.endswith(".top2") or e.level == "top2")
+            and _overall(e)
+            and e.ci_low is not None
+        ),
+    )
     dd = _find(
         results,
         "survey.dual_degree",
-        lambda e: e.statistic == "mean" and not e.domain and e.ci_low is not None,
+        lambda e: e.statistic == "mean" and _overall(e) and e.ci_low is not None,
     )
-    if dd:
+    if top2:
+        e = top2[0]
+        out.append(
+            {
+                "parts": _split(
+                    L["dual_degree_top2"],
+                    {
+                        "p": _num(e, "estimate", lang),
+                        "lo": _num(e, "ci_low", lang),
+                        "hi": _num(e, "ci_high", lang),
+                    },
+                ),
+                "ref": ref("survey.dual_degree"),
+            }
+        )
+    elif dd:
         e = dd[0]
         out.append(
             {
@@ -1069,7 +1268,7 @@ def key_findings(
         it = _find(
             results,
             "survey.experience",
-            lambda e: e.variable == "intends_abroad" and not e.domain and e.ci_low is not None,
+            lambda e: e.variable == "intends_abroad" and _overall(e) and e.ci_low is not None,
         )
         if it:
             e = it[0]
@@ -1426,22 +1625,28 @@ def build_view_model(
         "survey.barriers": lambda: _fig_likert(ctx, "survey.barriers"),
         "survey.dual_degree": lambda: _fig_likert(ctx, "survey.dual_degree"),
         "survey.destinations": lambda: _fig_bars(
-            ctx, "survey.destinations", ctx.level, axis=ctx.t("percent_of_respondents"), pct=True
+            ctx,
+            "survey.destinations",
+            ctx.level,
+            axis=ctx.t("percent_of_respondents"),
+            pct=True,
+            keep=lambda e: _overall(e) and e.level is not None,
         ),
         "comparisons.differences": lambda: _fig_bars(
             ctx,
             "comparisons.differences",
-            lambda e: f"{ctx.var_name(e.variable)}: {ctx.level(e)}",
+            ctx.describe,
             axis=ctx.t("difference_axis"),
             pct=False,
         ),
         "models.intends_abroad": lambda: _fig_bars(
             ctx,
             "models.intends_abroad",
-            ctx.level,
+            ctx.describe,
             log=True,
             axis=ctx.t("odds_ratio_axis"),
             pct=False,
+            keep=lambda e: e.statistic == "odds_ratio",
         ),
         "extra:sample.filters": lambda: _sample_extra(ctx),
     }
@@ -1470,8 +1675,9 @@ def build_view_model(
     refs = {**ctx.figure_refs, **ctx.table_refs}
     # findings link to the figure when there is one, else to the table
     fref = {
-        "mobility.trend": refs.get("mobility.trend") or refs.get("mobility.outgoing_rate_group"),
-        "mobility.outgoing_rate_group": refs.get("mobility.outgoing_rate_group"),
+        "mobility.trend": ctx.figure_refs.get("mobility.trend")
+        or ctx.table_refs.get("mobility.outgoing_rate_group"),
+        "mobility.outgoing_rate_group": ctx.table_refs.get("mobility.outgoing_rate_group"),
         "mobility.euroregion": refs.get("mobility.euroregion"),
         "models.intends_abroad": refs.get("models.intends_abroad"),
         "survey.dual_degree": refs.get("survey.dual_degree"),
@@ -1506,7 +1712,8 @@ def build_view_model(
             (ctx.t("study_waves"), waves),
             (ctx.t("population"), ctx.t("population_text")),
             (ctx.t("data_cutoff"), fmt_date(st.get("data_cutoff", DASH), lang)),
-        ],
+        ]
+        + ([(ctx.t("fieldwork"), str(st["fieldwork"]))] if st.get("fieldwork") else []),
         "run_identity": run_identity_items(results, run_identity, lang),
         "run_identity_begin": Markup(RUN_IDENTITY_BEGIN),
         "run_identity_end": Markup(RUN_IDENTITY_END),

@@ -5,6 +5,7 @@ from analysis.mobility.readers import (
     MobilityIngest,
     combine_mobility_records,
     detect_mobility_layout,
+    drop_double_counted,
     read_mobility_file,
 )
 from analysis.mobility.study import mobility_result_tables
@@ -16,6 +17,7 @@ __all__ = [
     "combine_mobility_records",
     "default_table_path",
     "detect_mobility_layout",
+    "drop_double_counted",
     "mobility_result_tables",
     "read_mobility_file",
 ]

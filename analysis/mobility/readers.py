@@ -130,7 +130,11 @@ _RECORD_COLUMNS = [
     Mobility.GRANT_EUR,
     Mobility.SOURCE_FILE,
     Mobility.SOURCE_ROW,
+    "source_format",
 ]
+SOURCE_FORMAT = "source_format"
+"""Extra record column: the reader's format (``erasmus-ka1`` / ``erasmus-xlsx`` /
+``school-mobility``), so double counting can be removed after concatenation."""
 _IMT_NAME = re.compile(r"\b(mines|telecom|imt|eurecom)\b")
 
 
@@ -527,6 +531,7 @@ def _process_erasmus_chunk(
                 Mobility.GRANT_EUR: np.nan,
                 Mobility.SOURCE_FILE: acc.file,
                 Mobility.SOURCE_ROW: rows.astype("int64"),
+                SOURCE_FORMAT: acc.fmt,
             }
         )
     )
@@ -884,6 +889,7 @@ def _read_school_sheet(
                 Mobility.GRANT_EUR: grant if grant is not None else np.nan,
                 Mobility.SOURCE_FILE: acc.file,
                 Mobility.SOURCE_ROW: rownum,
+                SOURCE_FORMAT: acc.fmt,
             }
         )
     if out:
@@ -953,41 +959,46 @@ def _detect_file(path: Path) -> str:
     )
 
 
+def drop_double_counted(records: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Count each mobility from one source only.
+
+    A school's own sheet repeats the mobilities Erasmus+ funds: its rows (``source_format`` =
+    ``school-mobility``) with ``erasmus_funded`` true are left out when Erasmus+ records
+    (``erasmus-ka1`` / ``erasmus-xlsx``) exist for the same school and academic year.  Returns
+    the remaining records and ``{source_file: {"rows": n, "participants": n}}`` for each
+    school sheet.  Records without a ``source_format`` column are returned unchanged.
+    """
+    if SOURCE_FORMAT not in records.columns or records.empty:
+        return records, {}
+    fmt = records[SOURCE_FORMAT].astype(str)
+    years = records[Mobility.ACADEMIC_YEAR].astype(int)
+    key = pd.Series(list(zip(records[Mobility.SCHOOL], years, strict=True)), index=records.index)
+    covered = set(key[fmt.str.startswith("erasmus")])
+    sheet = fmt == "school-mobility"
+    dup = sheet & (records[Mobility.ERASMUS_FUNDED] == True) & key.isin(covered)  # noqa: E712
+    dropped = {
+        str(f): {
+            "rows": int(dup[records[Mobility.SOURCE_FILE] == f].sum()),
+            "participants": int(
+                records.loc[dup & (records[Mobility.SOURCE_FILE] == f), Mobility.PARTICIPANTS].sum()
+            ),
+        }
+        for f in records.loc[sheet, Mobility.SOURCE_FILE].unique()
+    }
+    return records.loc[~dup].reset_index(drop=True), dropped
+
+
 def combine_mobility_records(
     ingests: Sequence[MobilityIngest],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Concatenate the records of several inputs, counting each mobility from one source only.
-
-    A school's own sheet repeats the mobilities Erasmus+ funds; its rows with
-    ``erasmus_funded`` true are left out when an Erasmus+ input (``erasmus-ka1`` /
-    ``erasmus-xlsx``) has records for the same school and academic year.  Returns the records and
-    a manifest ``{"double_counted": {file: {"rows": n, "participants": n}}}``.
-    """
-    erasmus = [i for i in ingests if i.manifest["format"].startswith("erasmus")]
-    covered: set[tuple[str, int]] = set()
-    for i in erasmus:
-        r = i.records
-        covered |= set(zip(r[Mobility.SCHOOL], r[Mobility.ACADEMIC_YEAR].astype(int), strict=True))
-    parts: list[pd.DataFrame] = []
-    dropped: dict[str, dict[str, int]] = {}
-    for i in ingests:
-        r = i.records
-        if i.manifest["format"] == "school-mobility" and len(r):
-            key = pd.Series(
-                list(zip(r[Mobility.SCHOOL], r[Mobility.ACADEMIC_YEAR].astype(int), strict=True)),
-                index=r.index,
-            )
-            dup = (r[Mobility.ERASMUS_FUNDED] == True) & key.isin(covered)  # noqa: E712
-            dropped[i.manifest["file"]] = {
-                "rows": int(dup.sum()),
-                "participants": int(r.loc[dup, Mobility.PARTICIPANTS].sum()),
-            }
-            r = r.loc[~dup]
-        parts.append(r)
-    if not parts:
+    """Concatenate the records of several inputs and remove double counting
+    (:func:`drop_double_counted`).  Returns the records and
+    ``{"double_counted": {file: {"rows": n, "participants": n}}}``."""
+    frames = [i.records for i in ingests if len(i.records)]
+    if not frames:
         return pd.DataFrame(columns=_RECORD_COLUMNS), {"double_counted": {}}
-    frames = [p for p in parts if len(p)] or parts[:1]
     out = pd.concat(frames, ignore_index=True)
     out[Mobility.ACADEMIC_YEAR] = out[Mobility.ACADEMIC_YEAR].astype("int64")
     out[Mobility.PARTICIPANTS] = out[Mobility.PARTICIPANTS].astype("int64")
+    out, dropped = drop_double_counted(out)
     return out, {"double_counted": dropped}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.config import StudyConfig
 from analysis.mobility import indicators as ind
+from analysis.mobility.readers import drop_double_counted
 from analysis.mobility.trends import fit_trend
 from analysis.results import Estimate, ResultTable, domain_of
 from analysis.schema import Enrolment, Mobility, validate_columns
@@ -79,11 +80,12 @@ def mobility_result_tables(
     ):
         if col not in records.columns:
             records = records.assign(**{col: default})
+    records, dropped = drop_double_counted(records)
     covid = tuple(config.covid_break_years)
     tables = [
         _rate_table(records, enrolment, covid),
         _rate_group_table(records, enrolment, covid),
-        _counts_table(records, covid),
+        _counts_table(records, covid, dropped),
         _activity_table(records),
         _duration_table(records),
         _destinations_table(records),
@@ -159,7 +161,9 @@ def _rate_group_table(
     return ResultTable(t, SECTION, tuple(est), dims=("academic_year",), notes=(_covid_note(covid),))
 
 
-def _counts_table(records: pd.DataFrame, covid: tuple[int, ...]) -> ResultTable:
+def _counts_table(
+    records: pd.DataFrame, covid: tuple[int, ...], dropped: dict[str, dict[str, int]]
+) -> ResultTable:
     t = "mobility.counts"
     est = []
     for _, r in ind.outgoing_counts(records).iterrows():
@@ -181,9 +185,14 @@ def _counts_table(records: pd.DataFrame, covid: tuple[int, ...]) -> ResultTable:
                     base=base,
                 )
             )
-    return ResultTable(
-        t, SECTION, tuple(est), dims=("school", "academic_year"), notes=(_covid_note(covid),)
-    )
+    notes = [_covid_note(covid)]
+    for f, d in sorted(dropped.items()):
+        if d["rows"]:
+            notes.append(
+                f"{f}: {d['rows']} Erasmus+-funded rows ({d['participants']} participants) "
+                "counted from the Erasmus+ file only."
+            )
+    return ResultTable(t, SECTION, tuple(est), dims=("school", "academic_year"), notes=tuple(notes))
 
 
 def _activity_table(records: pd.DataFrame) -> ResultTable:

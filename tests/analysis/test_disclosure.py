@@ -70,7 +70,7 @@ def test_primary_count_rule_zero_shown():
     assert hidden(out) == {"c.is": "count", "c.nz": "count"}
     assert report["primary_count"] == 2 and report["secondary"] == 0
     e = out.estimate("c.is")
-    assert e.estimate is None and e.ci_low is None and e.n_unweighted is None
+    assert e.estimate is None and e.ci_low is None and e.n_unweighted is None and e.base == ""
     assert e.domain == domain_of(country="IS")  # still identifiable as a row
 
 
@@ -268,3 +268,24 @@ def test_no_line_has_a_single_suppressed_cell(grid):
         line = [f"{s}.{y}" for y in years]
         assert sum(k in h for k in line) != 1, (s, grid, h)
     assert report["differencing_check"]["passed"] is True
+
+
+def test_categories_repeated_in_the_domain_form_one_line():
+    # mobility engine style: level = country and domain country = level. IMT NE shares of
+    # 100 mobilities: BE 0.60, DE 0.37, IS 0.03 (3 persons: hidden). 0.60 + 0.37 + x = 1
+    # would reveal IS, so the smaller other country (DE) is hidden too.
+    ests = tuple(
+        Estimate(
+            f"d.{c}",
+            "mobility.destinations",
+            "share",
+            "country",
+            p,
+            domain_of(country=c, school="imt_nord_europe"),
+            level=c,
+            n_unweighted=100,
+        )
+        for c, p in (("BE", 0.60), ("DE", 0.37), ("IS", 0.03))
+    )
+    out, _ = apply_disclosure_control(rs(ResultTable("mobility.destinations", "mobility", ests)))
+    assert hidden(out) == {"d.IS": "count", "d.DE": "secondary"}

@@ -42,15 +42,29 @@ def prefect_server(timeout: float = 120) -> Iterator[tuple[str, Path]]:
     api = f"http://127.0.0.1:{port}/api"
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port), "--no-ui"],
-        env=server_env(home), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-ui",
+        ],
+        env=server_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{api}/health", timeout=2).status_code == 200:
                     break

@@ -27,15 +27,22 @@ RAW = REPO / "data" / "raw"
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(home / "storage"))
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(home / "storage"),
+    )
     return env
 
 
 def _run(args: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=_env(home),
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -79,10 +86,26 @@ def test_every_number_in_the_report_comes_from_results_json(study):
     assert len(cited) >= 20
     assert set(cited) <= keys
     for e in results["estimates"]:
-        assert {"estimate", "se", "ci_low", "ci_high", "ci_method", "n_unweighted", "domain"} <= set(e)
+        assert {
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "ci_method",
+            "n_unweighted",
+            "domain",
+        } <= set(e)
     # the survey estimates carry design-based uncertainty
-    survey = [e for e in results["estimates"] if e["table"] == "survey.experience" and e["estimate"] is not None and not e.get("suppressed")]
-    assert survey and all(e["se"] is not None and e["ci_low"] <= e["estimate"] <= e["ci_high"] for e in survey)
+    survey = [
+        e
+        for e in results["estimates"]
+        if e["table"] == "survey.experience"
+        and e["estimate"] is not None
+        and not e.get("suppressed")
+    ]
+    assert survey and all(
+        e["se"] is not None and e["ci_low"] <= e["estimate"] <= e["ci_high"] for e in survey
+    )
 
 
 def _personal_values() -> set[str]:
@@ -90,9 +113,21 @@ def _personal_values() -> set[str]:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     header, data = rows[0], rows[3:]
-    cols = [i for i, h in enumerate(header) if h in {
-        "IPAddress", "RecipientEmail", "RecipientLastName", "RecipientFirstName",
-        "LocationLatitude", "LocationLongitude", "ExternalReference", "ResponseId"}]
+    cols = [
+        i
+        for i, h in enumerate(header)
+        if h
+        in {
+            "IPAddress",
+            "RecipientEmail",
+            "RecipientLastName",
+            "RecipientFirstName",
+            "LocationLatitude",
+            "LocationLongitude",
+            "ExternalReference",
+            "ResponseId",
+        }
+    ]
     text_cols = [i for i, h in enumerate(header) if h.endswith("_TEXT")]
     values = {r[i] for r in data for i in cols if i < len(r) and len(r[i]) >= 6}
     values |= {r[i] for r in data for i in text_cols if i < len(r) and len(r[i]) >= 12}
@@ -111,7 +146,11 @@ def test_no_personal_data_or_free_text_in_any_output(study):
             from openpyxl import load_workbook
 
             wb = load_workbook(p, read_only=True)
-            blobs.append("\n".join(str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row))
+            blobs.append(
+                "\n".join(
+                    str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row
+                )
+            )
     text = "\n".join(blobs)
     leaked = [v for v in values if v in text]
     assert leaked == []
@@ -125,15 +164,22 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     logs = second.stdout + second.stderr
     ran = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Completed", logs))
     cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", logs))
-    assert {"ingest-survey", "ingest-mobility", "load-enrolment", "survey-statistics",
-            "mobility-statistics"} <= cached, logs[-3000:]
+    assert {
+        "ingest-survey",
+        "ingest-mobility",
+        "load-enrolment",
+        "survey-statistics",
+        "mobility-statistics",
+    } <= cached, logs[-3000:]
     assert ran <= {"write-outputs"}
 
     # append one more copy of the last response line to the 2023 export: its branch reruns
     survey = data / "survey_2023_qualtrics.csv"
     text = survey.read_text(encoding="utf-8")
     last = text.rstrip("\n").splitlines()[-1]
-    survey.write_text(text + last.replace(last.split(",")[8], "R_extraResp0001", 1) + "\n", encoding="utf-8")
+    survey.write_text(
+        text + last.replace(last.split(",")[8], "R_extraResp0001", 1) + "\n", encoding="utf-8"
+    )
     third = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert third.returncode == 0, third.stderr[-4000:]
     logs = third.stdout + third.stderr
@@ -173,9 +219,14 @@ def test_dask_runner_gives_the_same_results(study):
     out = base / "out-dask"
     shutil.copytree(RAW, base / "data-dask")
     cfg = base / "data-dask" / "study.toml"
-    proc = _run(["run", "--config", str(cfg), "--output", str(out), "--task-runner", "dask"], home, base)
+    proc = _run(
+        ["run", "--config", str(cfg), "--output", str(out), "--task-runner", "dask"], home, base
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "DaskTaskRunner" in proc.stdout + proc.stderr or "dask" in (proc.stdout + proc.stderr).lower()
+    assert (
+        "DaskTaskRunner" in proc.stdout + proc.stderr
+        or "dask" in (proc.stdout + proc.stderr).lower()
+    )
     ref_home = Path(tempfile.mkdtemp(prefix="e2e-ref-home-"))
     ref_out = base / "out-ref"
     ref = _run(["run", "--config", str(cfg), "--output", str(ref_out)], ref_home, base)

@@ -9,8 +9,9 @@ from flows.publish import discard, list_runs, new_run, previous_results, publish
 
 def _write(paths, value):
     (paths.staging / "results.json").write_text(
-        json.dumps({"estimates": [{"key": "k", "estimate": value}],
-                    "provenance": {"run_name": paths.name}})
+        json.dumps(
+            {"estimates": [{"key": "k", "estimate": value}], "provenance": {"run_name": paths.name}}
+        )
     )
     (paths.staging / "report.html").write_text(f"<p>{value}</p>")
 

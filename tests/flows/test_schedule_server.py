@@ -23,7 +23,9 @@ def _wait(predicate, timeout: float, what: str, proc=None, log=None):
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"{what}: process exited early: {log.read_text()[-3000:] if log else ''}")
+            raise AssertionError(
+                f"{what}: process exited early: {log.read_text()[-3000:] if log else ''}"
+            )
         time.sleep(1)
     raise AssertionError(f"timed out waiting for {what}: {log.read_text()[-3000:] if log else ''}")
 
@@ -33,12 +35,27 @@ def test_schedule_registers_a_cron_deployment_and_a_triggered_run_writes_the_rep
     with prefect_server() as (api, home):
         log = tmp_path / "serve.log"
         serve = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "schedule", "--cron", "0 6 * * 1",
-             "--config", str(REPO / "data" / "raw" / "study.toml"), "--output", str(out),
-             "--name", "weekly-test"],
-            cwd=REPO, env=server_env(home, api), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "schedule",
+                "--cron",
+                "0 6 * * 1",
+                "--config",
+                str(REPO / "data" / "raw" / "study.toml"),
+                "--output",
+                str(out),
+                "--name",
+                "weekly-test",
+            ],
+            cwd=REPO,
+            env=server_env(home, api),
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
         try:
+
             def deployment():
                 r = httpx.get(f"{api}/deployments/name/mobility-study/weekly-test", timeout=5)
                 return r.json() if r.status_code == 200 else None

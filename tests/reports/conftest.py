@@ -257,13 +257,12 @@ def build_results() -> ResultSet:
     # ---- comparisons
     est = [
         Estimate(
-            "comparisons.intends_abroad.by_gender.F-M",
+            "comparisons.intends_abroad.difference.by_gender.F_vs_M",
             "comparisons.differences",
             "difference",
             "intends_abroad",
             0.042,
-            domain_of(by="gender"),
-            level="F - M",
+            domain_of(gender="F_vs_M"),  # the survey engine's style: contrast in the domain
             se=0.022,
             ci_low=-0.001,
             ci_high=0.085,
@@ -536,6 +535,24 @@ def build_results() -> ResultSet:
                 base="outgoing mobilities",
             )
         )
+    rest_n = sum(OUTGOING[s][-1] for s in SCHOOLS if s != "imt_nord_europe")
+    rest_x = sum(round(e.estimate * e.n_unweighted) for e in est[1:])  # other schools
+    lo, hi = wilson(rest_x, rest_n)
+    est.append(
+        Estimate(
+            f"mobility.euroregion.rest_of_group.{last}",
+            "mobility.euroregion",
+            "share",
+            "euroregion",
+            rest_x / rest_n,
+            domain_of(school="rest_of_group", academic_year=last),
+            ci_low=lo,
+            ci_high=hi,
+            ci_method="wilson",
+            n_unweighted=rest_n,
+            base="outgoing mobilities of the other schools",
+        )
+    )
     tables.append(ResultTable("mobility.euroregion", "mobility", tuple(est), ("school",)))
     est = []
     for s in SCHOOLS:
@@ -611,12 +628,7 @@ def build_results() -> ResultSet:
                 "unknown_schools": {"Ecole X": 19},
             },
         ],
-        "quarantine_reasons": {
-            "unfinished": 41,
-            "duplicate": 12,
-            "speeder": 9,
-            "unknown_school": 5,
-        },
+        "quarantine_reasons": {"out_of_range": 5, "unknown_school": 19},
         "changes": {
             "previous_run": "20240601T120000Z-1a2b3c4d",
             "new_responses": [

@@ -197,13 +197,13 @@ def test_table_cells_name_statistic_base_and_suppression(html):
     assert "Estimate (%)" in page and "95% CI" in page and "n (unweighted)" in page
     assert "Statistic: %; 95% CI: logit." in page
     assert "Weighted estimates; n is the unweighted number" in page
-    assert '<td class="num-col">[c]</td>' in page
+    assert re.search(r'<td class="num-col" data-key="[^"]+">\[c\]</td>', page)
     assert "[c] confidential" in page
     # an estimate of the fixture: IMT Nord Europe went abroad 210/655 = 32.06% -> "32.1"
-    assert '<td class="num-col">32.1</td>' in page
+    assert 'data-key="survey.went_abroad.by_school.imt_nord_europe">32.1</td>' in page
     # French: decimal comma in tables, NBSP thousands
     fr = html["fr"]
-    assert '<td class="num-col">32,1</td>' in fr
+    assert 'data-key="survey.went_abroad.by_school.imt_nord_europe">32,1</td>' in fr
     assert f"2{NBSP}033" in fr  # 2,033 respondents of wave 2024
 
 
@@ -398,7 +398,9 @@ def test_outputs_json_csv_xlsx(results, tmp_path):
     assert rows[0].startswith("school,academic_year,key,")
     eurecom = [r for r in rows if r.startswith("eurecom,2023,")]
     # suppressed: empty estimate, reason "count"
-    assert eurecom[0].split(",")[7] == "" and eurecom[0].endswith(",outgoing students,count")
+    assert eurecom[0].split(",")[7] == "" and eurecom[0].endswith(
+        ",False,,count"
+    )  # base text blanked too
     wb = load_workbook(paths["xlsx"])
     assert "contents" in wb.sheetnames and "survey.formula" in wb.sheetnames
     ws = wb["survey.formula"]
@@ -442,3 +444,114 @@ def test_run_index_lists_runs_and_escapes():
     assert '<a href="runs/20240701T080000Z-9f0e5a4c/report.html">' in page and "(latest)" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
     assert "No run has been published yet." in render_index([])
+
+
+def test_sample_filters_and_data_quality_alerts(html):
+    page = html["en"]
+    assert "unfinished 41; duplicate 12; speeder 9" in page  # filters per file
+    assert "Filtered out of survey_2024.csv (speeder)" in page
+    assert "Personal-data columns dropped from survey_2024.csv" in page
+    assert "email" not in page and "ipaddr" not in page  # names of personal columns: never
+    assert "Break in series for survey_2024.csv" in page
+    assert "Unknown schools in erasmus_ka1.csv" in page and "Ecole X" not in page
+
+
+def test_findings_compare_nord_europe_with_the_rest_and_link_to_the_figure(html):
+    page = html["en"]
+    # fixture: IMT Nord Europe 156/336 = 46.4 %; other schools (66+38+36+1)/749 = 18.8 %
+    assert "46.4%</span> of IMT Nord Europe's outgoing mobilities in 2023-24" in page.replace(
+        "&#39;", "'"
+    )
+    assert (
+        'The other IMT schools sent <span class="num" data-key="mobility.euroregion.rest_of_group.2023" data-field="estimate">18.8%</span>'
+        in page
+    )
+    assert '(<a href="#fig-mobility-trend">see Figure 2</a>)' in page
+
+
+def test_dual_degree_finding_prefers_the_top_two_share(results):
+    t = results.table("survey.dual_degree")
+    top2 = Estimate(
+        "survey.interest_dual_degree.top2",
+        "survey.dual_degree",
+        "proportion",
+        "interest_dual_degree",
+        0.5604,
+        ci_low=0.5387,
+        ci_high=0.5819,
+        ci_method="logit",
+        n_unweighted=2033,
+        weighted=True,
+    )
+    res = replace(
+        results,
+        tables=tuple(
+            replace(x, estimates=(*x.estimates, top2)) if x is t else x for x in results.tables
+        ),
+    )
+    md = key_findings_markdown(res, "fr")
+    assert f"56,0{NBSP}% des répondants sont intéressés par un double diplôme" in md
+    assert "en moyenne" not in md
+
+
+def test_contrasts_are_labelled(html):
+    # domain gender = "F_vs_M" -> "Women − Men"
+    assert "Intends to go abroad: Women − Men" in html["en"]
+    assert "Envisage de partir à l&#39;étranger\u00a0: Femmes − Hommes" in html["fr"]
+
+
+def test_counts_over_years_are_one_column_per_year(html):
+    page = html["en"]
+    i = page.index("Outgoing students by school and academic year</caption>")
+    table = page[i : page.index("</table>", i)]
+    header = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', table)
+    assert header == ["School"] + [f"{y}-{(y + 1) % 100:02d}" for y in range(2016, 2024)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    assert len(rows) == 5  # one per school
+    ne = next(r for r in rows if "IMT Nord Europe" in r)
+    # fixture: IMT Nord Europe 2100 x 0.16 = 336 outgoing students every normal year
+    # ... and 2022-23 is revised since the previous run (flag r, data_quality["changes"])
+    assert ne.count(">336</td>") == 5 and ne.count(">336 r</td>") == 1
+    assert 'data-key="mobility.outgoing_students.imt_nord_europe.2022">336 r<' in ne
+    eurecom = next(r for r in rows if "EURECOM" in r)
+    assert eurecom.count(">[c]</td>") == 8
+    # the group trend (no other dimension) keeps a row header
+    j = page.index("Outgoing students of the IMT group by academic year</caption>")
+    trend = page[j : page.index("</table>", j)]
+    assert '<th scope="row">Outgoing students</th>' in trend
+
+
+def _expected_cell(e: dict) -> str:
+    """Independent formatting of a table value (English)."""
+    v, stat, var = e["estimate"], e["statistic"], e["variable"]
+    likert = var in {
+        "interest_dual_degree",
+        "barrier_finance",
+        "barrier_language",
+        "barrier_recognition",
+    }
+    if stat in ("proportion", "share", "rate"):
+        s = f"{v * 100:.1f}"
+    elif stat == "difference" and not likert:
+        s = f"{v * 100:.1f}"
+    elif stat in ("count", "total"):
+        s = f"{v:,.0f}"
+    elif stat == "mean" and "month" in var:
+        s = f"{v:.1f}"
+    else:
+        s = f"{v:.2f}"
+    return s.replace("-", "\u2212")
+
+
+def test_every_table_value_is_the_estimate_of_its_key(results, html):
+    by_key = {e.key: e.to_dict() for e in results.estimates()}
+    cells = re.findall(r'<td class="num-col" data-key="([^"]+)">([^<]*)</td>', html["en"])
+    assert len(cells) >= len(by_key) - 5  # (nearly) every estimate is shown in a table
+    for key, text in cells:
+        e = by_key[key]
+        if e["suppressed"]:
+            assert text == "[c]", key
+        elif e["estimate"] is None:
+            assert text == "\u2013", key
+        else:
+            assert text.removesuffix(" r") == _expected_cell(e), key

@@ -1,7 +1,8 @@
 """Erasmus+ KA1 CSV reader on a hand-made fixture that copies the real header and quirks.
 
 tests/fixtures/mobility/ka1_sample.csv has 16 data rows, each commented in the script that
-wrote it (see the row list in this test): 8 kept, 6 left out by named rules, 2 quarantined.
+wrote it (tests/fixtures/mobility/make_fixtures.py): 8 kept, 6 left out by named rules,
+2 quarantined.
 """
 
 import math

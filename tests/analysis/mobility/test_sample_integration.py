@@ -84,6 +84,16 @@ def test_whole_sample_produces_the_mobility_tables(sample, schools, countries):
         m = i.manifest
         assert m["rows_read"] == m["rows_kept"] + sum(m["filtered"].values()) + m["quarantined"]
     records, combine = combine_mobility_records(ingests)
+    # the sheet's Erasmus+-funded rows are in the Erasmus+ file too: counted once (the KA1 file
+    # covers every year of the sheet); the independent count is a plain text search
+    for i in cfg.mobility:
+        if i.format == "school-mobility":
+            text = i.path.read_text(encoding="utf-8-sig").splitlines()[1:]
+            funded = [ln for ln in text if ";Erasmus+;" in ln]
+            assert combine["double_counted"][i.path.name]["rows"] == len(funded) > 0
+            assert combine["double_counted"][i.path.name]["participants"] == sum(
+                int(ln.rsplit(";", 1)[1]) for ln in funded
+            )
     enrol, _, em = read_enrolment(cfg.enrolment, schools)
     assert em["unknown_schools"] == {}
     tables = mobility_result_tables(records, enrol, cfg)

@@ -189,3 +189,18 @@ def test_empty_inputs_give_empty_tables_not_errors():
     assert by_id["mobility.trend"].estimates == ()
     assert by_id["mobility.budget"].by_key()["mobility.budget.envelope"].estimate == 90000
     ResultSet(study={}, tables=tuple(tables)).to_dict()
+
+
+def test_school_sheet_rows_funded_by_erasmus_counted_once():
+    # r1 (imt_nord_europe 2019, Erasmus+-funded, 2 participants) also appears in a school sheet;
+    # an Erasmus+ record exists for imt_nord_europe 2019, so the sheet row is dropped.
+    base = records().assign(source_format="erasmus-ka1")
+    sheet = base.iloc[[0]].assign(source_format="school-mobility", source_file="sheet.csv")
+    unfunded = base.iloc[[1]].assign(source_format="school-mobility", source_file="sheet.csv")
+    both = pd.concat([base, sheet, unfunded], ignore_index=True)
+    by_id = {t.id: t for t in mobility_result_tables(both, enrolment(), _config())}
+    counts = by_id["mobility.counts"].by_key()
+    # 3 (r1 + r2) + 1 unfunded sheet row; the funded duplicate is gone
+    assert counts[f"mobility.counts.participants.{INE}.2019"].estimate == 4
+    assert any("sheet.csv: 1 Erasmus+-funded rows (2 participants)" in n
+               for n in by_id["mobility.counts"].notes)  # fmt: skip

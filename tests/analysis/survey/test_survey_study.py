@@ -230,3 +230,39 @@ def test_wave_enrolment_year_rule():
     assert wave_enrolment_year("spring", WeightingConfig(reference_year=2022)) == 2022
     with pytest.raises(WeightingError, match="reference_year"):
         wave_enrolment_year("spring", WeightingConfig())
+
+
+def test_minimal_responses_without_optional_variables(synthetic):
+    resp, enr = synthetic
+    cols = [
+        "respondent_id",
+        "source_id",
+        "source_file",
+        "source_row",
+        "wave",
+        "school",
+        "gender",
+        "went_abroad",
+    ]
+    data = resp[cols].copy()
+    data.loc[data.index[::7], "went_abroad"] = np.nan  # missing answers are dropped, counted
+    tables, w = survey_result_tables(data, enr, _config(), {"went_abroad": "binary"})
+    ids = [t.id for t in tables]
+    assert ids == [
+        "weighting.diagnostics",
+        "survey.experience",
+        "survey.barriers",
+        "comparisons.differences",
+        "comparisons.rao_scott",
+        "models.intends_abroad",
+    ]
+    by_id = {t.id: t for t in tables}
+    assert by_id["survey.barriers"].estimates == ()
+    assert by_id["models.intends_abroad"].estimates == ()
+    keys = {e.key for e in by_id["comparisons.differences"].estimates}
+    assert keys == {"comparisons.went_abroad.difference.by_gender.F_vs_M"}
+    rs = by_id["comparisons.rao_scott"].estimates[0]
+    assert rs.key == "comparisons.went_abroad.rao_scott.by_school"
+    assert rs.n_unweighted == data["went_abroad"].notna().sum() < len(data)
+    exp = {e.key: e for e in by_id["survey.experience"].estimates}
+    assert exp["survey.went_abroad"].n_unweighted == data["went_abroad"].notna().sum()

@@ -12,7 +12,9 @@ def _index(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def _domain_values(results: Mapping[str, Any], dim: str) -> set[str]:
     return {
-        str(e["domain"][dim]) for e in results.get("estimates", []) if dim in (e.get("domain") or {})
+        str(e["domain"][dim])
+        for e in results.get("estimates", [])
+        if dim in (e.get("domain") or {})
     }
 
 
@@ -47,16 +49,21 @@ def changes_since(previous: Mapping[str, Any] | None, current: Mapping[str, Any]
             continue
         lo, hi = o.get("ci_low"), o.get("ci_high")
         if lo is not None and hi is not None and not (lo <= e["estimate"] <= hi):
-            moved.append({"key": key, "before": o["estimate"], "now": e["estimate"],
-                          "before_ci": [lo, hi]})
-        if str(e.get("table", "")).startswith("mobility.") and "academic_year" in (e.get("domain") or {}):
+            moved.append(
+                {"key": key, "before": o["estimate"], "now": e["estimate"], "before_ci": [lo, hi]}
+            )
+        if str(e.get("table", "")).startswith("mobility.") and "academic_year" in (
+            e.get("domain") or {}
+        ):
             revised.append({"key": key, "before": o["estimate"], "now": e["estimate"]})
     return {
         "previous_run": (previous.get("provenance") or {}).get("run_name"),
         "new_responses": new_responses,
         "moved": moved,
         "revised": revised,
-        "new_schools": sorted(_domain_values(current, "school") - _domain_values(previous, "school")),
+        "new_schools": sorted(
+            _domain_values(current, "school") - _domain_values(previous, "school")
+        ),
         "new_years": sorted(
             _domain_values(current, "academic_year") - _domain_values(previous, "academic_year")
         ),

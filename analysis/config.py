@@ -114,7 +114,9 @@ class StudyConfig:
             "data_cutoff": self.data_cutoff,
             "codebook": rel(self.codebook),
             "enrolment": rel(self.enrolment),
-            "surveys": [{"path": rel(s.path), "source": s.source, "wave": s.wave} for s in self.surveys],
+            "surveys": [
+                {"path": rel(s.path), "source": s.source, "wave": s.wave} for s in self.surveys
+            ],
             "mobility": [
                 {"path": rel(m.path), "format": m.format, "school": m.school} for m in self.mobility
             ],

@@ -24,7 +24,9 @@ def wave_academic_year(wave: str) -> int:
     m = re.search(r"(?:19|20)\d{2}", w)
     if m:
         return int(m.group(0)) - 1
-    raise ValueError(f"survey wave {wave!r}: cannot tell its academic year (use '2023' or '2022-23')")
+    raise ValueError(
+        f"survey wave {wave!r}: cannot tell its academic year (use '2023' or '2022-23')"
+    )
 
 
 def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> ResultTable:
@@ -48,24 +50,43 @@ def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> Res
             key = f"sample.response_rate.{wave}.{school}"
             if not pop:
                 out.append(
-                    Estimate(key, "sample.response_rate", "proportion", "response_rate", None,
-                             domain_of(wave=wave, school=school), n_unweighted=int(n),
-                             base=f"no enrolment figure for {year}-{(year + 1) % 100:02d}")
+                    Estimate(
+                        key,
+                        "sample.response_rate",
+                        "proportion",
+                        "response_rate",
+                        None,
+                        domain_of(wave=wave, school=school),
+                        n_unweighted=int(n),
+                        base=f"no enrolment figure for {year}-{(year + 1) % 100:02d}",
+                    )
                 )
                 continue
             tot_n += int(n)
             tot_pop += int(pop)
             out.append(
-                Estimate(key, "sample.response_rate", "proportion", "response_rate",
-                         int(n) / int(pop), domain_of(wave=wave, school=school),
-                         n_unweighted=int(n),
-                         base=f"enrolled students {year}-{(year + 1) % 100:02d}: {int(pop)}")
+                Estimate(
+                    key,
+                    "sample.response_rate",
+                    "proportion",
+                    "response_rate",
+                    int(n) / int(pop),
+                    domain_of(wave=wave, school=school),
+                    n_unweighted=int(n),
+                    base=f"enrolled students {year}-{(year + 1) % 100:02d}: {int(pop)}",
+                )
             )
         if tot_pop:
             out.append(
-                Estimate(f"sample.response_rate.{wave}.group", "sample.response_rate",
-                         "proportion", "response_rate", tot_n / tot_pop,
-                         domain_of(wave=wave, school="group"), n_unweighted=tot_n,
-                         base=f"enrolled students of the schools surveyed: {tot_pop}")
+                Estimate(
+                    f"sample.response_rate.{wave}.group",
+                    "sample.response_rate",
+                    "proportion",
+                    "response_rate",
+                    tot_n / tot_pop,
+                    domain_of(wave=wave, school="group"),
+                    n_unweighted=tot_n,
+                    base=f"enrolled students of the schools surveyed: {tot_pop}",
+                )
             )
     return ResultTable("sample.response_rate", "sample", tuple(out), dims=("wave", "school"))

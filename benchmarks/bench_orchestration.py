@@ -104,10 +104,10 @@ def main() -> None:
             )
     a, b = statistics.median(plain), statistics.median(orchestrated)
     print(
-        f"computation alone (task bodies, fresh process): median {a:6.2f} s  runs {['%.2f' % x for x in plain]}"
+        f"computation alone (task bodies, fresh process): median {a:6.2f} s  runs {' '.join(f'{x:.2f}' for x in plain)}"
     )
     print(
-        f"mobility-study run against a Prefect server:    median {b:6.2f} s  runs {['%.2f' % x for x in orchestrated]}"
+        f"mobility-study run against a Prefect server:    median {b:6.2f} s  runs {' '.join(f'{x:.2f}' for x in orchestrated)}"
     )
     print(f"orchestration overhead:                          {b - a:6.2f} s  (target <= 3 s)")
 

@@ -28,7 +28,6 @@ Weighting rules (documented in docs/survey-statistics.md):
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -37,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import DesignConfig, StudyConfig, WeightingConfig
-from analysis.sample import wave_academic_year
 from analysis.results import Estimate, ResultTable, domain_of
+from analysis.sample import wave_academic_year
 from analysis.schema import Enrolment, Responses, validate_columns
 from analysis.survey.compare import bh_adjust, difference, rao_scott
 from analysis.survey.design import DesignError, SurveyDesign, proportion

@@ -16,8 +16,12 @@ def test_wave_names_map_to_the_academic_year_they_describe():
 def test_response_rate_by_hand():
     responses = pd.DataFrame({"wave": ["2023"] * 5, "school": ["a", "a", "a", "b", "b"]})
     enrolment = pd.DataFrame(
-        {"school": ["a", "a", "b", "b", "a"], "academic_year": [2022, 2022, 2022, 2022, 2021],
-         "gender": ["F", "M", "F", "M", "F"], "enrolled": [10, 20, 5, 5, 999]}
+        {
+            "school": ["a", "a", "b", "b", "a"],
+            "academic_year": [2022, 2022, 2022, 2022, 2021],
+            "gender": ["F", "M", "F", "M", "F"],
+            "enrolled": [10, 20, 5, 5, 999],
+        }
     )
     t = response_rate_table(responses, enrolment).by_key()
     assert t["sample.response_rate.2023.a"].estimate == pytest.approx(3 / 30)
@@ -27,24 +31,58 @@ def test_response_rate_by_hand():
 
 
 def _est(key, value, lo=None, hi=None, n=None, table="survey.x", **domain):
-    return {"key": key, "table": table, "estimate": value, "ci_low": lo, "ci_high": hi,
-            "n_unweighted": n, "domain": domain}
+    return {
+        "key": key,
+        "table": table,
+        "estimate": value,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_unweighted": n,
+        "domain": domain,
+    }
 
 
 def test_changes_since_previous_run():
-    prev = {"provenance": {"run_name": "r1"}, "estimates": [
-        _est("p", 0.30, 0.25, 0.35),
-        _est("q", 0.50, 0.45, 0.55),
-        _est("sample.response_rate.2023.a", 0.1, n=10, table="sample.response_rate", school="a"),
-        _est("mobility.counts.a.2021", 12, table="mobility.counts", school="a", academic_year="2021"),
-    ]}
-    cur = {"estimates": [
-        _est("p", 0.40, 0.36, 0.44),          # outside the previous CI: moved
-        _est("q", 0.52, 0.47, 0.57),          # inside: not flagged
-        _est("sample.response_rate.2023.a", 0.12, n=12, table="sample.response_rate", school="a"),
-        _est("mobility.counts.a.2021", 14, table="mobility.counts", school="a", academic_year="2021"),
-        _est("mobility.counts.b.2022", 3, table="mobility.counts", school="b", academic_year="2022"),
-    ]}
+    prev = {
+        "provenance": {"run_name": "r1"},
+        "estimates": [
+            _est("p", 0.30, 0.25, 0.35),
+            _est("q", 0.50, 0.45, 0.55),
+            _est(
+                "sample.response_rate.2023.a", 0.1, n=10, table="sample.response_rate", school="a"
+            ),
+            _est(
+                "mobility.counts.a.2021",
+                12,
+                table="mobility.counts",
+                school="a",
+                academic_year="2021",
+            ),
+        ],
+    }
+    cur = {
+        "estimates": [
+            _est("p", 0.40, 0.36, 0.44),  # outside the previous CI: moved
+            _est("q", 0.52, 0.47, 0.57),  # inside: not flagged
+            _est(
+                "sample.response_rate.2023.a", 0.12, n=12, table="sample.response_rate", school="a"
+            ),
+            _est(
+                "mobility.counts.a.2021",
+                14,
+                table="mobility.counts",
+                school="a",
+                academic_year="2021",
+            ),
+            _est(
+                "mobility.counts.b.2022",
+                3,
+                table="mobility.counts",
+                school="b",
+                academic_year="2022",
+            ),
+        ]
+    }
     ch = changes_since(prev, cur)
     assert [m["key"] for m in ch["moved"]] == ["p"]
     assert ch["new_responses"] == [

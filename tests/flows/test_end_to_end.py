@@ -213,7 +213,7 @@ def _comparable(results: dict) -> dict:
 
 def test_dask_runner_gives_the_same_results(study):
     """The per-source and per-stage tasks on a local 2-worker Dask cluster: same numbers."""
-    base, data = study["base"], study["data"]
+    base = study["base"]
     # a fresh Prefect home and output root: nothing may come from the threaded run's cache
     home = Path(tempfile.mkdtemp(prefix="e2e-dask-home-"))
     out = base / "out-dask"

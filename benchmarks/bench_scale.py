@@ -436,7 +436,11 @@ def _cli(config: Path, out: Path, extra: list[str] = (), code: Path = ROOT) -> d
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(code))
+        # a PREFECT_HOME of its own: no result cached by an earlier run (or by the other runs
+        # of the check) can stand in for a computation
+        env = {**os.environ, "PREFECT_HOME": str(out.parent / f"{out.name}.prefect_home")}
+        env.pop("PREFECT_API_URL", None)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(code), env=env)
         sampler = TreeRss(proc.pid, interval=0.05).start()
         rc = proc.wait()
         sampler.stop()

@@ -111,7 +111,7 @@ MESSY = {
     "spam": 3 / 2573,
     "speeders": 6 / 2573,
     "duplicates": 5 / 2573,
-    "out_of_scale": 3 / 2573,  # one Q6 = 7, one Q7_1 = 7, one Q7_2 = 6 per 2,573 rows
+    "out_of_scale": 1 / 2573,  # per kind: one Q6 = 7, one Q7_1 = 7, one Q7_2 = 6 per 2,573 rows
     "unknown_school": 2 / 2573,
 }
 LS_INCOMPLETE = 24 / 300
@@ -435,6 +435,7 @@ def _qualtrics_wave(rng: np.random.Generator, wave: str, n_rows: int, enrol: dic
             "columns": {c: v.take(pa.array(sel)) for c, v in cols.items()},
             "kinds": np.bincount(kind[sel], minlength=6),
             "unknown_school": int(np.isin(sel, unknown).sum()),
+            "out_of_scale": int(np.isin(sel, picks[:k0]).sum()),
         })  # fmt: skip
     return files, stats
 
@@ -891,7 +892,8 @@ def generate(out_dir: Path, responses: int, erasmus_rows: int, seed: int = DEFAU
                     "planted": {"preview": int(kinds[2]), "spam": int(kinds[3]),
                                 "unfinished": int(kinds[1]), "speeders": int(kinds[4]),
                                 "duplicates": int(kinds[5]),
-                                "unknown_school": f["unknown_school"]},
+                                "unknown_school": f["unknown_school"],
+                                "out_of_scale": f["out_of_scale"]},
                 })  # fmt: skip
         else:
             d, stats = _limesurvey(rng(10 + i), sizes[wave])

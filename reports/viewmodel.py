@@ -180,6 +180,16 @@ def _fmt_value(x: float | None, kind: str, lang: str) -> str:
     return fmt_number(x, lang, 2)
 
 
+def _display_value(e: Estimate, ctx: Any) -> str:
+    """The table text of an estimate: a number, or the named choice a coded estimate stands
+    for (the model chosen for the trend, a yes flag) so that 0/1 codes never read as values."""
+    if e.statistic == "model_choice" and e.level:
+        return ctx.L["levels"].get(e.level, e.level)
+    if e.statistic == "flag" and e.estimate is not None:
+        return ctx.t("yes") if e.estimate else ctx.t("no")
+    return _fmt_value(e.estimate, _kind(e), ctx.lang)
+
+
 def format_field(e: Estimate, fld: str, lang: str, *, with_unit: bool = True) -> str:
     """One field of an estimate (``estimate``, ``ci_low``, ``ci_high``, ``p_adjusted``...)
     formatted for prose: percentages carry their sign, amounts their currency."""
@@ -516,7 +526,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         else:
             if e.estimate is None:
                 missing = True
-            cells.append(_cell(_fmt_value(e.estimate, _kind(e), ctx.lang), numeric=True, key=e.key))
+            cells.append(_cell(_display_value(e, ctx), numeric=True, key=e.key))
         k = _kind(e)
         if has_ci:
             ci = (

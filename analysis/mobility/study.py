@@ -471,7 +471,7 @@ def _trend_table(
         Estimate(
             key=f"{t}.dispersion.alpha",
             table=t,
-            statistic="alpha",
+            statistic="nb_alpha",
             variable="outgoing_participants",
             estimate=_f(res.alpha),
             n_unweighted=res.n_cells,

@@ -142,6 +142,7 @@ def test_readers_find_what_was_planted(scaled):
             assert f["duplicate"] == planted["duplicates"]
             q = res.quarantine
             assert (q["reason"] == "unknown_school").sum() == planted["unknown_school"]
+            assert (q["reason"] == "out_of_range").sum() == planted["out_of_scale"]
             # the extra questions: Q10_* mapped (extra Likert variables), Q11/Q12 listed
             assert {"Q11", "Q12"} <= set(man["unmapped_columns"])
             assert "Q10_1" not in man["unmapped_columns"]

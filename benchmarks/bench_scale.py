@@ -328,6 +328,40 @@ def differences(a: dict[str, Any], b: dict[str, Any], limit: int = 5) -> list[st
     return out[:limit] + ([f"... {len(out) - limit} more"] if len(out) > limit else [])
 
 
+_LOG_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \| \w+\s+\| (.*)$")
+_FLOW_MARKS = (
+    ("start-up", None),
+    ("ingest", "stage: ingest"),
+    ("statistics", "stage: survey statistics"),
+    ("assemble", "stage: assemble results"),
+    ("render", "stage: render report"),
+    ("publish", "stage: publish"),
+)
+
+
+def flow_log_stages(text: str, started: float, ended: float) -> dict[str, float]:
+    """Seconds per stage of a ``mobility-study run`` from its log's timestamps (local clock):
+    start-up = process start to the flow's first stage, then from each first "stage: X" line to
+    the next stage's, the last one to the process end."""
+    day = time.strftime("%Y-%m-%d", time.localtime(started))
+    first: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _LOG_LINE.match(line)
+        if not m:
+            continue
+        h, mi, sec, ms, msg = m.groups()
+        t = time.mktime(time.strptime(f"{day} {h}:{mi}:{sec}", "%Y-%m-%d %H:%M:%S"))
+        t += int(ms) / 1000
+        for name, mark in _FLOW_MARKS[1:]:
+            if name not in first and (msg.endswith(f"- {mark}") or f"- {mark} (" in msg):
+                first[name] = t
+    marks = [("start-up", started)] + [(n, first[n]) for n, _ in _FLOW_MARKS[1:] if n in first]
+    out = {}
+    for (name, t), nxt in zip(marks, [*marks[1:], ("end", ended)], strict=True):
+        out[name] = round(nxt[1] - t, 1)
+    return out
+
+
 def result_set_from_dict(d: dict[str, Any]):
     """Rebuild a ResultSet from ``results.json`` (to re-render saved runs with today's code)."""
     from analysis.results import Estimate, ResultSet, ResultTable
@@ -434,7 +468,7 @@ def _cli(config: Path, out: Path, extra: list[str] = (), code: Path = ROOT) -> d
            *extra]  # fmt: skip
     log = out.parent / f"{out.name}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     with log.open("w") as fh:
         # a PREFECT_HOME of its own: no result cached by an earlier run (or by the other runs
         # of the check) can stand in for a computation
@@ -449,9 +483,11 @@ def _cli(config: Path, out: Path, extra: list[str] = (), code: Path = ROOT) -> d
     if rc != 0 or not results_path.is_file():
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         return {"ok": False, "rc": rc, "wall_seconds": round(wall, 1), "log_tail": tail}
+    text = log.read_text(encoding="utf-8", errors="replace")
     return {
         "ok": True,
         "wall_seconds": round(wall, 1),
+        "flow_stages": flow_log_stages(text, started, started + wall),
         "peak_rss_mb": round(sampler.peak / 2**20),
         "results": json.loads(results_path.read_text(encoding="utf-8")),
         "html": (out / "latest" / "report.html").read_text(encoding="utf-8"),
@@ -554,7 +590,10 @@ def main(argv: list[str] | None = None) -> int:
                 if cli["ok"]:
                     print(f"   CLI end to end (mobility-study run, threads): {cli['wall_seconds']} s, "
                           f"peak RSS of the process tree {cli['peak_rss_mb']:,} MB")  # fmt: skip
-                    entry["cli"] = {k: cli[k] for k in ("wall_seconds", "peak_rss_mb")}
+                    print(f"      flow stages (s): {cli['flow_stages']}")
+                    entry["cli"] = {
+                        k: cli[k] for k in ("wall_seconds", "peak_rss_mb", "flow_stages")
+                    }
                     if n not in shapes:
                         shapes[n] = report_shape(cli["html"])
                 else:

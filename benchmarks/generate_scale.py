@@ -12,8 +12,8 @@ is assembled column-wise with pyarrow, so 10^6 responses + 3.5 M Erasmus+ rows t
 
 What is written (all in ``--out``):
 
-* Qualtrics (modern 3-row export) waves "2022" and "2023", 40 columns: the sample's 17 metadata
-  + 19 question columns + ``Q10_1``/``Q10_2`` (extra Likert questions, mapped in the codebook
+* Qualtrics (modern 3-row export) waves "2022" and "2023", 38 columns: the sample's 17 metadata
+  + 17 question columns + ``Q10_1``/``Q10_2`` (extra Likert questions, mapped in the codebook
   to ``support_international_office`` and ``info_partner_schools``) + ``Q11`` (channel through
   which the student heard of the survey) and ``Q12`` (0-10 recommendation score), **left
   unmapped** on purpose: the reader lists them in ``manifest["unmapped_columns"]``.  A wave
@@ -93,7 +93,7 @@ FIELD_START = {
 LS_START = np.datetime64("2021-03-15T08:00:00")
 FIELD_DAYS = 40
 
-# Extra question columns of the scaled Qualtrics exports (about 40 columns in all).
+# Extra question columns of the scaled Qualtrics exports (38 columns in all).
 EXTRA_LIKERT = (
     ("Q10_1", "support_international_office", "Support from the international office"),
     ("Q10_2", "info_partner_schools", "Information about partner institutions"),
@@ -251,7 +251,7 @@ def _answers(
 
 # ----------------------------------------------------------------------------- Qualtrics
 def _qualtrics_wave(rng: np.random.Generator, wave: str, n_rows: int, enrol: dict,
-                    k: int) -> tuple[list[dict], dict]:  # fmt: skip
+                    max_rows_per_file: int) -> tuple[list[dict], dict]:  # fmt: skip
     """All rows of one Qualtrics wave, as per-file column dicts (files = groups of schools)."""
     year = int(wave) - 1
     schools = gs.SCHOOLS
@@ -425,7 +425,7 @@ def _qualtrics_wave(rng: np.random.Generator, wave: str, n_rows: int, enrol: dic
         "unknown_school": cnt["unknown_school"], "hostile_comments": nh,
     }  # fmt: skip
     per_school = np.bincount(school, minlength=n_s)
-    groups = _school_groups(per_school, DEFAULT_MAX_ROWS_PER_FILE if _MAX[0] is None else _MAX[0])
+    groups = _school_groups(per_school, max_rows_per_file)
     files = []
     for g in groups:
         sel = order[np.isin(school[order], g)]
@@ -438,9 +438,6 @@ def _qualtrics_wave(rng: np.random.Generator, wave: str, n_rows: int, enrol: dic
             "out_of_scale": int(np.isin(sel, picks[:k0]).sum()),
         })  # fmt: skip
     return files, stats
-
-
-_MAX: list[int | None] = [None]  # --max-rows-per-file (set by generate())
 
 
 def _school_groups(per_school: np.ndarray, max_rows: int) -> list[list[int]]:
@@ -858,7 +855,6 @@ def generate(out_dir: Path, responses: int, erasmus_rows: int, seed: int = DEFAU
         raise ValueError(f"--responses must be at least {MIN_RESPONSES}")
     if erasmus_rows < MIN_ERASMUS_ROWS:
         raise ValueError(f"--erasmus-rows must be at least {MIN_ERASMUS_ROWS}")
-    _MAX[0] = max_rows_per_file
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -878,7 +874,7 @@ def generate(out_dir: Path, responses: int, erasmus_rows: int, seed: int = DEFAU
     header = _qualtrics_header()
     for i, (wave, platform, _) in enumerate(WAVES):
         if platform == "qualtrics":
-            files, stats = _qualtrics_wave(rng(10 + i), wave, sizes[wave], enrol, k)
+            files, stats = _qualtrics_wave(rng(10 + i), wave, sizes[wave], enrol, max_rows_per_file)
             order = qualtrics_columns()
             for j, f in enumerate(files):
                 name = f"survey_{wave}_qualtrics_part{j + 1}.csv"

@@ -181,3 +181,31 @@ def test_differences_and_report_shape():
     html = '<section id="a"><table><tr><td>1</td></tr><tr class="x"></tr></table></section>'
     shape = bench.report_shape(html)
     assert shape["tr"] == 2 and shape["tables"] == 1 and shape["sections"] == ["a"]
+
+
+def test_flow_log_stages_from_prefect_log_lines():
+    import time as _time
+
+    started = _time.mktime(_time.strptime("2026-11-28 20:39:21", "%Y-%m-%d %H:%M:%S"))
+    log = "\n".join(
+        [
+            "20:39:29.476 | INFO    | prefect - Starting temporary server on http://127.0.0.1:8704",
+            "20:39:39.998 | INFO    | Flow run 'cyan-agouti' - stage: ingest",
+            "20:39:40.100 | INFO    | Flow run 'cyan-agouti' - stage: ingest (a.csv)",
+            "20:40:28.081 | INFO    | Flow run 'cyan-agouti' - stage: mobility statistics",
+            "20:40:30.421 | INFO    | Flow run 'cyan-agouti' - stage: survey statistics",
+            "20:41:09.921 | INFO    | Flow run 'cyan-agouti' - stage: render report",
+            "20:41:20.508 | INFO    | Flow run 'cyan-agouti' - stage: publish",
+            "not a log line",
+        ]
+    )
+    got = bench.flow_log_stages(log, started, started + 121.0)
+    # hand-computed from the timestamps: 18.998, 50.423 (to the first survey statistics line),
+    # 39.5 (no assemble line: statistics runs to render), 10.587, 1.492 to the end (20:41:22)
+    assert got == {
+        "start-up": 19.0,
+        "ingest": 50.4,
+        "statistics": 39.5,
+        "render": 10.6,
+        "publish": 1.5,
+    }

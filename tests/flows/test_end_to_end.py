@@ -229,3 +229,30 @@ def test_dask_runner_gives_the_same_results(study):
     first = _report_path(study["first"]).parent / "results.json"
     want = json.loads(first.read_text(encoding="utf-8"))
     assert _comparable(got) == _comparable(want)
+
+
+def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
+    """Kill -9 a run once its loading stage is done; the rerun reuses those cached tasks."""
+    import signal
+
+    base, data, home = study["base"], study["data"], study["home"]
+    out = base / "out-killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run", "--config", str(data / "study.toml"),
+         "--output", str(out)],
+        cwd=base, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "stage: survey statistics" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
+    assert not (out / "latest").exists()  # nothing was published
+    rerun = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
+    assert rerun.returncode == 0, rerun.stderr[-4000:]
+    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", rerun.stderr))
+    assert {"ingest-survey", "ingest-mobility", "load-enrolment"} <= cached, rerun.stderr[-3000:]
+    assert (out / "latest" / "report.html").is_file()

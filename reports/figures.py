@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,9 @@ LIKERT_COLOURS = (
     OKABE_ITO["orange"],
     OKABE_ITO["vermillion"],
 )
-LOG_TICKS = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+LOG_TICKS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+#: Category labels longer than this wrap onto several lines (the plot keeps its width).
+LABEL_WRAP = 34
 MARKERS = ("o", "s", "^", "D", "v", "P")
 SERIES_COLOURS = (
     OKABE_ITO["blue"],
@@ -174,7 +177,9 @@ def horizontal_bars(
     """Bars from zero (or dots on a log axis when ``log``) with CI whiskers, top to bottom
     in the given order; the highlighted category gets a second colour and a hatch."""
     with matplotlib.rc_context(_RC):
-        fig, ax = _new(7.0, 0.9 + 0.42 * len(bars))
+        labels = [textwrap.fill(b.label, LABEL_WRAP) for b in bars]
+        lines = sum(lb.count("\n") + 1 for lb in labels)
+        fig, ax = _new(7.0, 0.9 + 0.3 * lines + 0.12 * len(bars))
         ys = list(range(len(bars)))[::-1]
         vals = [b.value for b in bars]
         colours = [
@@ -232,7 +237,7 @@ def horizontal_bars(
                 )
         if not log:
             ax.set_xlim(right=top * 1.18 if top > 0 else 1)
-        ax.set_yticks(ys, [b.label for b in bars])
+        ax.set_yticks(ys, labels)
         ax.set_xlabel(axis_label)
         if not log:
             _decimal_axis(ax.xaxis, decimal)
@@ -349,8 +354,9 @@ def diverging_likert(
         ax.set_xticks(ticks, [str(abs(t)) for t in ticks])
         ax.set_yticks(ys, [label for label, _ in items])
         ax.set_xlabel(axis_label)
+        # above the bars: below them it collided with the axis label when there were few items
         ax.legend(
-            loc="upper center", bbox_to_anchor=(0.4, -0.3), ncol=3, frameon=False, fontsize=10
+            loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=3, frameon=False, fontsize=10
         )
         fig.tight_layout()
         svg = _to_svg(fig, fig_id, alt)

@@ -272,6 +272,7 @@ class _Ctx:
         parts = [self.dim_value(d, v) for d, v in e.domain]
         if e.level is not None:
             parts.insert(0, self.level(e))
+        parts = list(dict.fromkeys(parts))  # a model term's level is also its domain
         name = self.var_name(e.variable)
         return f"{name}{self.t('colon')}{', '.join(parts)}" if parts else name
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
@@ -297,7 +298,7 @@ def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     return list(mobility_result_tables(records, enrolment, config))
 
 
-@task(name="write-outputs", retries=1)
+@task(name="write-outputs", retries=1, cache_policy=NO_CACHE)
 def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
     """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
     from reports.outputs import write_outputs as _write

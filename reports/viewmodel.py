@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from analysis.results import Estimate, ResultSet, ResultTable
 from reports import figures as F
+from reports.bases import BaseTranslator
 from reports.format import (
     DASH,
     fmt_academic_year,
@@ -218,6 +219,16 @@ class _Ctx:
     figure_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
     revised: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
+    bases: BaseTranslator | None = None  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.bases is None:
+            self.bases = BaseTranslator(self.lang, self.L, self.results.study.get("schools") or {})
+
+    def base(self, text: str) -> str:
+        """An estimate's base (written in English by analysis/) in the report's language."""
+        assert self.bases is not None
+        return self.bases.text(text)
 
     @property
     def decimal(self) -> str:
@@ -403,7 +414,7 @@ def _pivot_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         rows.append(cells)
     unit = {"eur": "EUR"}.get(_kind(ests[0]), ctx.stat_name(ests[0].statistic))
     foot = [f"{ctx.t('statistic')}: {unit}; {ctx.t('pivot_note')}"]
-    bases = list(dict.fromkeys(e.base for e in ests if e.base))
+    bases = list(dict.fromkeys(ctx.base(e.base) for e in ests if e.base))
     if len(bases) == 1:
         foot.append(f"{ctx.t('base')}: {bases[0]}.")
     elif bases:
@@ -461,7 +472,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     has_p = any(e.p_value is not None for e in ests)
     has_padj = any(e.p_adjusted is not None for e in ests)
     has_df = any(e.df is not None for e in ests) and statistics[0] in ("f_statistic", "chi2")
-    bases = list(dict.fromkeys(e.base for e in ests if e.base))
+    bases = list(dict.fromkeys(ctx.base(e.base) for e in ests if e.base))
     base_col = 1 < len(bases) <= MAX_BASE_ROWS
     show_var = len(variables) > 1 or not (dims or has_level)
     show_stat = len(statistics) > 1
@@ -549,7 +560,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         if has_padj:
             cells.append(_cell("" if e.suppressed else fmt_p(e.p_adjusted, ctx.lang), numeric=True))
         if base_col:
-            cells.append(_cell(e.base or DASH))
+            cells.append(_cell(ctx.base(e.base) if e.base else DASH))
         if not e.suppressed:
             if (
                 e.n_unweighted is not None
@@ -1681,6 +1692,14 @@ def build_view_model(
     sections["disclosure"] = _disclosure(ctx)
     sections["provenance"] = _provenance(ctx)
     sections["citation"] = _citation(ctx, title)
+    if ctx.bases is not None and ctx.bases.untranslated:
+        shown = ctx.bases.untranslated[:3]  # a few examples; results.json has them all
+        ctx.warnings.append(
+            ctx.t("untranslated_bases", n=len(ctx.bases.untranslated))
+            + ctx.t("colon")
+            + " | ".join(shown)
+            + (" | …" if len(ctx.bases.untranslated) > len(shown) else "")
+        )
     sections["data_quality"] = _data_quality(ctx)  # last: it lists warnings raised above
 
     refs = {**ctx.figure_refs, **ctx.table_refs}

@@ -1387,6 +1387,8 @@ def _data_quality(ctx: _Ctx) -> list[dict]:
             ("dropped_personal_columns", "alert_personal"),
             ("unmapped_columns", "alert_unmapped"),
             ("unknown_schools", "alert_unknown_schools"),
+            ("unknown_codes", "alert_unknown_codes"),
+            ("unknown_countries", "alert_unknown_countries"),
         ):
             v = f.get(key)
             if v:  # a count of columns/names only: the names may be personal data

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.survey.design import DesignError, SurveyDesign, _indicator, _numeric
+from analysis.survey.design import (
+    DesignError,
+    SurveyDesign,
+    _indicator,
+    _missing_mask,
+    _numeric,
+    by_distinct_value,
+)
 from analysis.survey.linearization import influence_variance
 
 
@@ -27,7 +34,9 @@ def _group_mask(design: SurveyDesign, group: str, levels: object) -> np.ndarray:
     vals = levels if isinstance(levels, list | tuple | set | frozenset) else [levels]
     if pd.api.types.is_numeric_dtype(s):
         return s.isin([float(v) for v in vals]).to_numpy().copy()  # type: ignore[arg-type]
-    return s.astype(str).isin([str(v) for v in vals]).to_numpy().copy()
+    strs = [str(v) for v in vals]
+    # a new array (fancy indexing), as the original .to_numpy().copy()
+    return by_distinct_value(s, lambda x: x.astype(str).isin(strs).to_numpy().copy())
 
 
 def difference(
@@ -52,7 +61,7 @@ def difference(
     in_a = _group_mask(design, group, a)
     if b is None:
         gs = design.data[group]
-        valid_g = ~(gs.isna() | (gs.astype(str).str.strip() == "")).to_numpy()
+        valid_g = ~_missing_mask(gs)
         in_b = valid_g & ~in_a
     else:
         in_b = _group_mask(design, group, b)

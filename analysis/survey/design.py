@@ -14,7 +14,7 @@ R ``survey`` (``svymean``/``svyby``/``svyciprop``/``svytotal``) to about 1e-12.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -282,8 +282,36 @@ def _numeric(design: SurveyDesign, variable: str) -> np.ndarray:
     return out
 
 
+def by_distinct_value(s: pd.Series, fn: Callable[[pd.Series], object]) -> np.ndarray:
+    """``np.asarray(fn(s))`` for an element-wise ``fn``, evaluated once per distinct value.
+
+    ``fn`` runs on one row per distinct value of ``s`` (same dtype, one missing row standing
+    for all missing ones) and the results are spread back with ``pd.factorize`` codes: the
+    same array as ``fn(s)``, without converting 10^6 cells to ``str`` one by one.  Object
+    columns (missing values of several kinds) and float columns holding ``-0.0`` (equal to
+    ``0.0`` for factorize, not for ``str``) are evaluated row by row.
+    """
+    if s.dtype == object:
+        return np.asarray(fn(s))
+    if s.dtype.kind == "f":
+        v = s.to_numpy()
+        if np.any((v == 0) & np.signbit(v)):
+            return np.asarray(fn(s))
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    k = len(uniques)
+    na = codes < 0
+    present = np.flatnonzero(~na)
+    pos = np.zeros(k + 1, dtype=np.int64)
+    pos[codes[present]] = present  # any row of a code: all rows of a code hold equal values
+    has_na = bool(na.any())
+    if has_na:
+        pos[k] = int(np.flatnonzero(na)[0])
+    res = np.asarray(fn(s.iloc[pos if has_na else pos[:k]]))
+    return res[np.where(na, k, codes)] if has_na else res[codes]
+
+
 def _missing_mask(s: pd.Series) -> np.ndarray:
-    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy()
+    return by_distinct_value(s, lambda x: (x.isna() | (x.astype(str).str.strip() == "")).to_numpy())
 
 
 def _indicator(design: SurveyDesign, variable: str, level: object) -> np.ndarray:
@@ -384,9 +412,22 @@ def proportion(
     ``svyciprop`` default), ``beta`` (Korn-Graubard, R ``method="beta"``), ``wald`` (normal,
     R ``confint(svymean)``) or ``t`` (design df).
     """
+    return _proportion(design, variable, level, by, ci_method, ci_level, None)
+
+
+def _proportion(
+    design: SurveyDesign,
+    variable: str,
+    level: object,
+    by: str | Sequence[str] | None,
+    ci_method: str,
+    ci_level: float,
+    shared: dict | None,
+) -> pd.DataFrame:
+    """:func:`proportion`; ``shared`` is passed to :func:`linearize` (several levels/options)."""
     y = _indicator(design, variable, level)
     index, keys = _domains(design, by)
-    r = linearize(y, design.arrays, index, statistic="mean")
+    r = linearize(y, design.arrays, index, statistic="mean", _shared=shared)
     lo, hi = _proportion_ci(r, ci_method, ci_level)
     return _frame(keys, r, variable, level, "proportion", lo, hi, ci_method, ci_level)
 
@@ -409,10 +450,8 @@ def distribution(
     if levels is None:
         observed = s[~_missing_mask(s)].unique()
         levels = sorted(observed, key=lambda v: (str(type(v)), v))
-    parts = [
-        proportion(design, variable, level=lv, by=by, ci_method=ci_method, ci_level=ci_level)
-        for lv in levels
-    ]
+    shared: dict = {}  # the levels share the respondents: their cell counts are summed once
+    parts = [_proportion(design, variable, lv, by, ci_method, ci_level, shared) for lv in levels]
     return pd.concat(parts, ignore_index=True)
 
 

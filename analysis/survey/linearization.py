@@ -53,10 +53,13 @@ class DesignArrays:
     calibration: tuple[np.ndarray, ...] = ()
 
     n_h: np.ndarray = field(init=False, repr=False, compare=False)
+    # rows grouped by calibration cell, computed once on first use (see _rows_by_code)
+    _cell_rows: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sizes = np.bincount(self.strata, minlength=self.n_strata).astype(float)
         object.__setattr__(self, "n_h", sizes)
+        object.__setattr__(self, "_cell_rows", {})
 
     @property
     def n(self) -> int:
@@ -111,6 +114,12 @@ class DomainIndex:
     codes: np.ndarray
     n_domains: int
     cell: np.ndarray
+    # rows grouped by domain and the rows each domain's variance needs (computed on first use
+    # by _poststratified_domain_variances, reused for every variable of the domain)
+    _domain_rows: list = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_domain_rows", [])
 
     @classmethod
     def build(cls, domain: np.ndarray | None, n_domains: int, design: DesignArrays) -> DomainIndex:
@@ -129,6 +138,7 @@ def linearize(
     n_domains: int = 1,
     *,
     statistic: str = "mean",
+    _shared: dict | None = None,
 ) -> LinearizedResult:
     """Estimate, SE, df, n and deff of ``statistic`` ("mean" or "total") of ``y`` per domain.
 
@@ -136,6 +146,11 @@ def linearize(
     outside the domain for this variable, as R's ``na.rm=TRUE``); ``domain`` holds integer
     codes 0..D-1, or -1 for respondents outside every domain (``None``: one domain, all), or a
     prepared :class:`DomainIndex`.
+
+    ``_shared``: a dict the caller passes to consecutive calls over the same domains (the
+    levels of one item, the options of a multi-select question); when ``y`` is missing for
+    exactly the same respondents as in the previous call, the respondent counts and weight
+    sums per cell are taken from it instead of being summed again (same arrays, same numbers).
     """
     if statistic not in ("mean", "total"):
         raise ValueError(f"unknown statistic {statistic!r} (use 'mean' or 'total')")
@@ -148,8 +163,13 @@ def linearize(
     w = design.weights
     y = np.asarray(y, dtype=float)
     missing = np.isnan(y)
-    vf = (~missing).astype(float)
-    wv = w * vf
+    shared = _shared.get(id(idx)) if _shared is not None else None
+    if shared is not None and shared[0] is idx and np.array_equal(shared[1], missing):
+        vf, wv, n_dh_all, w_dh = shared[2:]  # same respondents as the previous variable
+    else:
+        vf = (~missing).astype(float)
+        wv = w * vf
+        n_dh_all = w_dh = None
     if missing.any():
         yv = y.copy()
         yv[missing] = 0.0
@@ -161,8 +181,11 @@ def linearize(
     def cellsum(v: np.ndarray) -> np.ndarray:
         return np.bincount(cell, weights=v, minlength=Dx * H).reshape(Dx, H)
 
-    n_dh_all = cellsum(vf)
-    w_dh = cellsum(wv)
+    if n_dh_all is None or w_dh is None:
+        n_dh_all = cellsum(vf)
+        w_dh = cellsum(wv)
+        if _shared is not None:
+            _shared[id(idx)] = (idx, missing, vf, wv, n_dh_all, w_dh)
     wy_dh = cellsum(wyv)
     n_d_all, w_d_all, wy_d_all = n_dh_all.sum(axis=1), w_dh.sum(axis=1), wy_dh.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -185,15 +208,18 @@ def linearize(
         else:
             z = wyv
         z = np.where(d < D, z, 0.0)
-        var = np.empty(D)
-        for k in range(D):
-            zk = np.where(d == k, z, 0.0) if D > 1 else z
-            zk = _project_calibration(zk, w, design.calibration)
-            var[k] = _variance_from_sums(
-                np.bincount(design.strata, weights=zk, minlength=H)[None, :],
-                np.bincount(design.strata, weights=zk * zk, minlength=H)[None, :],
-                design,
-            )[0]
+        if D > 1 and len(design.calibration) == 1:
+            var = _poststratified_domain_variances(z, idx, design)
+        else:
+            var = np.empty(D)
+            for k in range(D):
+                zk = np.where(d == k, z, 0.0) if D > 1 else z
+                zk = _project_calibration(zk, w, design.calibration)
+                var[k] = _variance_from_sums(
+                    np.bincount(design.strata, weights=zk, minlength=H)[None, :],
+                    np.bincount(design.strata, weights=zk * zk, minlength=H)[None, :],
+                    design,
+                )[0]
     else:
         # influence z = wres / W_d inside the domain: its cell sums are scaled cell sums
         if statistic == "mean":
@@ -223,6 +249,68 @@ def linearize(
         deff=deff,
         singletons=design.singleton_strata,
     )
+
+
+def _rows_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers grouped by code, ascending inside each group, and the group bounds."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_codes + 1))
+    return order, bounds
+
+
+def _poststratified_domain_variances(
+    z: np.ndarray, idx: DomainIndex, design: DesignArrays
+) -> np.ndarray:
+    """Per domain: the variance of the loop in :func:`linearize` for one calibration margin.
+
+    Bit-for-bit the same numbers as projecting the full-length ``z * (d == k)`` with
+    :func:`_project_calibration` and summing per stratum, but computed only on the rows that
+    can be non-zero: the domain's rows and the rows of the calibration cells the domain
+    touches.  Every other row holds exactly ``0.0`` after the projection (``0 - w * 0``), so
+    leaving it out of the (in-order) ``np.bincount`` sums changes no bit.  The work per domain
+    is proportional to its size instead of ``n``.
+    """
+    D, H, n = idx.n_domains, design.n_strata, design.n
+    m = design.calibration[0]
+    w = design.weights
+    c = np.bincount(m).astype(float)
+    denom = np.where(c > 0, c, 1.0)
+    zr = z / np.where(w > 0, w, 1.0)
+    d = idx.codes
+    if not idx._domain_rows:
+        idx._domain_rows.append(_rows_by_code(d, D + 1))
+        idx._domain_rows.append({})
+    by_domain, dom_bounds = idx._domain_rows[0]
+    cache = idx._domain_rows[1]
+    if 0 not in design._cell_rows:
+        design._cell_rows[0] = _rows_by_code(m, c.size)
+    by_cell, cell_bounds = design._cell_rows[0]
+    var = np.empty(D)
+    for k in range(D):
+        rows_k = by_domain[dom_bounds[k] : dom_bounds[k + 1]]
+        cell_mean = np.bincount(m[rows_k], weights=zr[rows_k], minlength=c.size) / denom
+        nonzero = cell_mean != 0
+        touched = np.flatnonzero(nonzero)
+        key = (k, touched.tobytes())
+        if key not in cache:  # the same rows serve every level / variable of this domain
+            size = rows_k.size + int(np.sum(cell_bounds[touched + 1] - cell_bounds[touched]))
+            if size * 16 <= n:  # small domain: sort its few rows (ascending = original order)
+                parts = [by_cell[cell_bounds[j] : cell_bounds[j + 1]] for j in touched]
+                rel = np.unique(np.concatenate([rows_k, *parts]))
+            else:  # the domain's cells cover much of the sample: one boolean pass is cheaper
+                keep = nonzero[m]
+                keep[rows_k] = True
+                rel = np.flatnonzero(keep)
+            cache[key] = (rel, d[rel] == k, w[rel], m[rel], design.strata[rel])
+        rel, in_k, w_rel, m_rel, s = cache[key]
+        zk = np.where(in_k, z[rel], 0.0)
+        zk = zk - w_rel * cell_mean[m_rel]
+        var[k] = _variance_from_sums(
+            np.bincount(s, weights=zk, minlength=H)[None, :],
+            np.bincount(s, weights=zk * zk, minlength=H)[None, :],
+            design,
+        )[0]
+    return var
 
 
 def influence_variance(z: np.ndarray, design: DesignArrays) -> float:

@@ -20,6 +20,7 @@ import pandas as pd
 from analysis.survey.design import (
     SurveyDesign,
     _numeric,
+    _proportion,
     distribution,
     mean,
     proportion,
@@ -125,8 +126,9 @@ def multiselect_shares(
         derived[f"__ms__{o}"] = np.where(answered, np.nan_to_num(mat[:, j]) > 0, np.nan)
     d2 = design.with_data(**derived)
     parts = []
+    shared: dict = {}  # same base for every option: cell counts and weight sums summed once
     for o in opts:
-        p = proportion(d2, f"__ms__{o}", by=by, ci_method=ci_method)
+        p = _proportion(d2, f"__ms__{o}", 1, by, ci_method, 0.95, shared)
         p["variable"] = variable
         p["level"] = o
         p["statistic"] = "share"

@@ -40,7 +40,7 @@ from analysis.results import Estimate, ResultTable, domain_of
 from analysis.sample import wave_academic_year
 from analysis.schema import Enrolment, Responses, validate_columns
 from analysis.survey.compare import bh_adjust, difference, rao_scott
-from analysis.survey.design import DesignError, SurveyDesign, proportion
+from analysis.survey.design import DesignError, SurveyDesign, _missing_mask, proportion
 from analysis.survey.models import logistic_regression
 from analysis.survey.scales import cronbach_alpha, likert_summary, multiselect_shares
 from analysis.survey.weighting import (
@@ -123,11 +123,10 @@ def weight_responses(
         raise WeightingError(
             f"weighting.cells {sorted(unknown_cells)}: the enrolment has only school and gender"
         )
-    frame = responses.reset_index(drop=True).copy()
-    miss_school = (
-        frame[R.SCHOOL].isna().to_numpy()
-        | (frame[R.SCHOOL].astype(str).str.strip() == "").to_numpy()
-    )
+    # reset_index already returns a new frame (a copy, or copy-on-write in pandas 3); only
+    # columns are added to it below, so the caller's frame is never modified
+    frame = responses.reset_index(drop=True)
+    miss_school = _missing_mask(frame[R.SCHOOL])  # isna | blank, per distinct school
     if miss_school.any():
         raise WeightingError(
             f"responses: {_first_row(frame, miss_school)}, column 'school': missing school"
@@ -148,9 +147,12 @@ def weight_responses(
     diag_rows, waves_info, notes = [], {}, []
     use_gender = "gender" in weighting.cells
 
+    # the per-wave work needs only these columns (row positions for the error messages):
+    # taking every column of every wave would copy the whole frame once more
+    sub_cols = [c for c in ("_school", "_g", R.SOURCE_FILE, R.SOURCE_ROW) if c in frame.columns]
     for wave in sorted(frame["_wave"].unique()):
         idx = np.flatnonzero((frame["_wave"] == wave).to_numpy())
-        sub = frame.iloc[idx]
+        sub = frame[sub_cols].iloc[idx]
         target_year = wave_enrolment_year(wave, weighting)
         usable = [y for y in years if y <= target_year]
         if not usable:
@@ -172,15 +174,19 @@ def weight_responses(
                 f"{sub['_school'].iloc[int(np.flatnonzero(not_in)[0])]!r} has no enrolment "
                 f"for academic year {year} (wave {wave})"
             )
-        pop_col[idx] = sub["_school"].map(n_school).to_numpy(dtype=float)
+        # per distinct school, then spread by code (Series.map hashes every row)
+        s_codes, s_uniques = pd.factorize(sub["_school"])
+        school_code = {u: i for i, u in enumerate(s_uniques)}  # in_s: compare codes, not str
+        pop_col[idx] = n_school.reindex(s_uniques).to_numpy(dtype=float)[s_codes]
 
         # post-stratification cells (also the start of raking: school-level weights)
         cells: dict[str, float] = {}
         cell_of = np.empty(len(sub), dtype=object)
         collapsed = []
+        g_wave = sub["_g"].to_numpy()  # once per wave, not once per school
         for s in schools:
-            in_s = (sub["_school"] == s).to_numpy()
-            g = sub["_g"].to_numpy()[in_s]
+            in_s = s_codes == school_code[s]
+            g = g_wave[in_s]
             n_h, big_n = int(in_s.sum()), float(n_school[s])
             n_x = int(np.sum(g == "X"))
             fm_pop = {k: float(n_sg.get((s, k), 0.0)) for k in ("F", "M")}
@@ -198,7 +204,9 @@ def weight_responses(
                         cells[f"{wave}|{s}|{k}"] = big_n * share_fm * fm_pop[k] / tot_fm
                 if n_x:
                     cells[f"{wave}|{s}|X"] = big_n * n_x / n_h
-                cell_of[in_s] = [f"{wave}|{s}|{k}" for k in g]
+                # one label per distinct gender cell, spread back (no f-string per row)
+                g_inv, g_cells = pd.factorize(g)
+                cell_of[in_s] = np.array([f"{wave}|{s}|{k}" for k in g_cells], dtype=object)[g_inv]
             else:
                 if use_gender:
                     collapsed.append(s)
@@ -235,7 +243,7 @@ def weight_responses(
         weights[idx] = res.weights
         waves_info[wave] = {**res.summary(), "academic_year": year}
         for s in schools:
-            in_s = (sub["_school"] == s).to_numpy()
+            in_s = s_codes == school_code[s]
             w = res.weights[in_s]
             diag_rows.append(
                 {
@@ -475,8 +483,9 @@ def _comparison_specs(design: SurveyDesign) -> list[dict[str, object]]:
     data = design.data
     specs: list[dict[str, object]] = []
     has = set(data.columns)
-    genders = set(data[R.GENDER].astype(str)) if R.GENDER in has else set()
-    schools = set(data[R.SCHOOL].astype(str))
+    # distinct values first: str() of 10^6 cells, then a set of them, cost seconds
+    genders = set(data[R.GENDER].astype(str).unique()) if R.GENDER in has else set()
+    schools = set(data[R.SCHOOL].astype(str).unique())
     for v in ("intends_abroad", "went_abroad"):
         if v in has and {"F", "M"} <= genders:
             specs.append(

@@ -1137,6 +1137,18 @@ def _find(results: ResultSet, tid: str, pred: Callable[[Estimate], bool]) -> lis
     return [e for e in _shown(t.estimates) if pred(e)] if t else []
 
 
+def _ci_finding(
+    template: str, e: Estimate, value_name: str, lang: str, link: Any
+) -> dict[str, Any]:
+    """A key finding quoting one estimate and its 95% CI (``{value_name}``, ``{lo}``, ``{hi}``)."""
+    values = {
+        value_name: _num(e, "estimate", lang),
+        "lo": _num(e, "ci_low", lang),
+        "hi": _num(e, "ci_high", lang),
+    }
+    return {"parts": _split(template, values), "ref": link}
+
+
 def key_findings(
     results: ResultSet, lang: str, refs: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[dict[str, Any]]:
@@ -1226,19 +1238,7 @@ def key_findings(
     )
     if fin:
         e = fin[0]
-        out.append(
-            {
-                "parts": _split(
-                    L["finance"],
-                    {
-                        "or": _num(e, "estimate", lang),
-                        "lo": _num(e, "ci_low", lang),
-                        "hi": _num(e, "ci_high", lang),
-                    },
-                ),
-                "ref": ref("models.intends_abroad"),
-            }
-        )
+        out.append(_ci_finding(L["finance"], e, "or", lang, ref("models.intends_abroad")))
 
     top2 = _find(
         results,
@@ -1257,34 +1257,10 @@ def key_findings(
     )
     if top2:
         e = top2[0]
-        out.append(
-            {
-                "parts": _split(
-                    L["dual_degree_top2"],
-                    {
-                        "p": _num(e, "estimate", lang),
-                        "lo": _num(e, "ci_low", lang),
-                        "hi": _num(e, "ci_high", lang),
-                    },
-                ),
-                "ref": ref("survey.dual_degree"),
-            }
-        )
+        out.append(_ci_finding(L["dual_degree_top2"], e, "p", lang, ref("survey.dual_degree")))
     elif dd:
         e = dd[0]
-        out.append(
-            {
-                "parts": _split(
-                    L["dual_degree"],
-                    {
-                        "mean": _num(e, "estimate", lang),
-                        "lo": _num(e, "ci_low", lang),
-                        "hi": _num(e, "ci_high", lang),
-                    },
-                ),
-                "ref": ref("survey.dual_degree"),
-            }
-        )
+        out.append(_ci_finding(L["dual_degree"], e, "mean", lang, ref("survey.dual_degree")))
 
     if len(out) < 5:
         it = _find(
@@ -1294,19 +1270,7 @@ def key_findings(
         )
         if it:
             e = it[0]
-            out.append(
-                {
-                    "parts": _split(
-                        L["intends"],
-                        {
-                            "p": _num(e, "estimate", lang),
-                            "lo": _num(e, "ci_low", lang),
-                            "hi": _num(e, "ci_high", lang),
-                        },
-                    ),
-                    "ref": ref("survey.experience"),
-                }
-            )
+            out.append(_ci_finding(L["intends"], e, "p", lang, ref("survey.experience")))
     return out[:5]
 
 

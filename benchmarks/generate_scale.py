@@ -822,29 +822,7 @@ school = "imt_nord_europe"
 [inputs.mobility.columns]
 {cols}
 
-[filters]
-drop_unfinished = true
-min_duration_seconds = 60
-drop_duplicates = true
-
-[weighting]
-method = "poststratify"
-cells = ["school", "gender"]
-# no reference_year: each wave is weighted to the enrolment of the academic year before it
-
-[design]
-type = "stratified"
-ci_method = "logit"
-
-[disclosure]
-min_count = 5
-min_base = 10
-
-[budget]
-envelope_eur = 90000
-academic_year = 2020
-allocation = "mobility_months"
-"""
+{gs.ANALYSIS_SETTINGS_TOML}"""
 
 
 # ----------------------------------------------------------------------------- entry points

@@ -1501,6 +1501,31 @@ SCHOOL_SHEET_COLUMNS = {
 }
 
 
+#: The analysis settings of the study config, shared with benchmarks/generate_scale.py.
+ANALYSIS_SETTINGS_TOML = """[filters]
+drop_unfinished = true
+min_duration_seconds = 60
+drop_duplicates = true
+
+[weighting]
+method = "poststratify"
+cells = ["school", "gender"]
+
+[design]
+type = "stratified"
+ci_method = "logit"
+
+[disclosure]
+min_count = 5
+min_base = 10
+
+[budget]
+envelope_eur = 90000
+academic_year = 2020
+allocation = "mobility_months"
+"""
+
+
 def _study(seed: int) -> str:
     cols = "\n".join(f'"{k}" = "{v}"' for k, v in SCHOOL_SHEET_COLUMNS.items())
     return f"""# Study configuration for the bundled SYNTHETIC sample data (written by data/generate_sample.py
@@ -1540,28 +1565,7 @@ school = "imt_nord_europe"
 [inputs.mobility.columns]              # the sheet's French headers -> mobility fields
 {cols}
 
-[filters]
-drop_unfinished = true
-min_duration_seconds = 60
-drop_duplicates = true
-
-[weighting]
-method = "poststratify"
-cells = ["school", "gender"]
-
-[design]
-type = "stratified"
-ci_method = "logit"
-
-[disclosure]
-min_count = 5
-min_base = 10
-
-[budget]
-envelope_eur = 90000
-academic_year = 2020
-allocation = "mobility_months"
-"""
+{ANALYSIS_SETTINGS_TOML}"""
 
 
 # ------------------------------------------------------------------------------------------

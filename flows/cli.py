@@ -7,7 +7,6 @@ failed stage); the traceback goes to the run's log file, never to the terminal.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -90,26 +89,6 @@ def _task_runner(args: argparse.Namespace):
     )
 
 
-def _shared_api_for_workers() -> contextlib.AbstractContextManager:
-    """With no Prefect server configured, start the temporary one here and hand its URL to
-    the Dask workers (they inherit the environment); otherwise every worker process would
-    start a temporary server of its own (measured: three per run, +40 s, +1 GB)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    if PREFECT_API_URL.value():
-        return contextlib.nullcontext()
-    # Prefect's own temporary-server class (prefect 3.9.1, pinned): the same server a
-    # one-shot run starts, but started early so that its URL can be exported.
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start(
-        timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
-    )
-    os.environ["PREFECT_API_URL"] = server.api_url
-    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis.config import ConfigError
     from flows.config_io import load_config
@@ -119,16 +98,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _err(str(exc))
         return 2
+    from flows.server import TemporaryApi
+
+    api = TemporaryApi()  # starts now, in the background, while the study is imported
     from flows.study import StageFailure, study_flow
 
     flow_fn = study_flow
     runner = _task_runner(args)
-    settings_ctx: contextlib.AbstractContextManager = contextlib.nullcontext()
     if runner is not None:
         flow_fn = study_flow.with_options(task_runner=runner)
-        settings_ctx = _shared_api_for_workers()
     try:
-        with settings_ctx:
+        with api.settings():
             report = flow_fn(
                 config_path=str(args.config) if args.config else None,
                 output_root=str(args.output),
@@ -138,7 +118,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         logs = Path(args.output).resolve() / "logs"
         _err(f"{exc} (traceback in {logs}/)")
         return 1
-    print(report)
+    print(report, flush=True)
     return 0
 
 

@@ -26,10 +26,24 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
+from analysis.changes import changes_since
 from analysis.config import StudyConfig
+from analysis.disclosure import apply_disclosure_control
+from analysis.enrolment import read_enrolment
+from analysis.ingest import load_codebook, read_survey_export
+from analysis.mobility import read_mobility_file
+from analysis.mobility.study import mobility_result_tables
+from analysis.mobility.tables import default_table_path
+from analysis.results import ResultSet
+from analysis.sample import response_rate_table
+from analysis.survey.study import survey_result_tables
 from flows import provenance
 from flows.config_io import load_config
 from flows.publish import RunPaths, discard, list_runs, new_run, previous_results, publish
+from reports.history import render_index
+from reports.outputs import write_outputs as _write
+from reports.render import render_report
+from reports.viewmodel import key_findings_markdown
 
 CACHE_EXPIRATION = timedelta(days=90)
 
@@ -144,7 +158,6 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def reference_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from analysis.mobility.tables import default_table_path
 
     schools = config.schools_table or default_table_path("schools")
     countries = config.countries_table or default_table_path("countries")
@@ -176,7 +189,6 @@ def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], m
 )
 def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
     """Read one survey export through the codebook into the tidy response table."""
-    from analysis.ingest import load_codebook, read_survey_export
 
     get_run_logger().info(
         "ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave
@@ -210,7 +222,6 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
 )
 def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     """Read one mobility file (Erasmus+ release or a school's spreadsheet) into tidy records."""
-    from analysis.mobility import read_mobility_file
 
     m = config.mobility[index]
     get_run_logger().info("ingesting mobility file %s (%s)", m.path.name, m.format)
@@ -244,7 +255,6 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
 )
 def load_enrolment(config: StudyConfig, interim: str) -> dict:
     """Read enrolment per school, year and gender (the population of every rate)."""
-    from analysis.enrolment import read_enrolment
 
     schools, _ = reference_tables(config)
     enrolment, quarantine, manifest = read_enrolment(config.enrolment, schools)
@@ -268,9 +278,6 @@ def _stats_key(prefix: str, parameters: dict[str, Any]) -> str:
 )
 def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Weights, design-based estimates, comparisons and models for the survey."""
-    from analysis.ingest import load_codebook
-    from analysis.sample import response_rate_table
-    from analysis.survey.study import survey_result_tables
 
     surveys = [r for r in inputs if "responses" in r]
     enrol = next(r for r in inputs if "enrolment" in r)
@@ -289,7 +296,6 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
 )
 def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Outgoing-mobility indicators and trend models."""
-    from analysis.mobility.study import mobility_result_tables
 
     records = pd.concat(
         [pd.read_parquet(r["records"]) for r in inputs if "records" in r], ignore_index=True
@@ -301,8 +307,6 @@ def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
 @task(name="write-outputs", retries=1, cache_policy=NO_CACHE)
 def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
     """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
-    from reports.outputs import write_outputs as _write
-    from reports.render import render_report
 
     html = render_report(results, lang, run_identity)
     paths = _write(results, html, Path(out_dir), lang)
@@ -357,30 +361,34 @@ def study_flow(
     interim = str(paths.interim)
     try:
         with _stage("ingest"):
-            survey_futs = [
-                (
-                    s.path.name,
-                    _fresh_if_missing(
-                        ingest_survey, survey_key(str(s.path), s.source, s.wave, config), interim
-                    ).submit(str(s.path), s.source, s.wave, config, interim),
-                )
-                for s in config.surveys
+            # Every content key first (hashing ~1 GB takes ~1.5 s alone, but ~15 s when done
+            # between submissions, fighting the running readers for the GIL), then the big
+            # Erasmus+ read first: it overlaps with the survey readers instead of following them.
+            mob_keys = [mobility_key(i, config) for i in range(len(config.mobility))]
+            survey_keys = [
+                survey_key(str(s.path), s.source, s.wave, config) for s in config.surveys
             ]
+            enrol_key = enrolment_key(config)
             mob_futs = [
                 (
                     m.path.name,
-                    _fresh_if_missing(ingest_mobility, mobility_key(i, config), interim).submit(
-                        i, config, interim
-                    ),
+                    _fresh_if_missing(ingest_mobility, key, interim).submit(i, config, interim),
                 )
-                for i, m in enumerate(config.mobility)
+                for (i, m), key in zip(enumerate(config.mobility), mob_keys, strict=True)
             ]
             enrol_fut = (
                 "enrolment",
-                _fresh_if_missing(load_enrolment, enrolment_key(config), interim).submit(
-                    config, interim
-                ),
+                _fresh_if_missing(load_enrolment, enrol_key, interim).submit(config, interim),
             )
+            survey_futs = [
+                (
+                    s.path.name,
+                    _fresh_if_missing(ingest_survey, key, interim).submit(
+                        str(s.path), s.source, s.wave, config, interim
+                    ),
+                )
+                for s, key in zip(config.surveys, survey_keys, strict=True)
+            ]
             done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
             for kind, futs in (
                 ("survey", survey_futs),
@@ -433,9 +441,6 @@ def assemble_results(
     run_name: str,
     run_id: str,
 ):
-    from analysis.changes import changes_since
-    from analysis.disclosure import apply_disclosure_control
-    from analysis.results import ResultSet
 
     schools, _ = reference_tables(config)
     dq = _data_quality(done["survey"], done["mobility"], done["enrol"][0])
@@ -479,15 +484,12 @@ def _school_names(schools: pd.DataFrame) -> dict[str, str]:
 
 
 def _index_html(root: Path) -> str:
-    from reports.history import render_index
 
     return render_index(list_runs(root))
 
 
 def _publish_artifacts(report: Path, results) -> None:
     try:
-        from reports.viewmodel import key_findings_markdown
-
         create_link_artifact(
             key="mobility-study-report",
             link=report.as_uri(),

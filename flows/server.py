@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import os
 import random
 import socket
@@ -62,37 +63,45 @@ class TemporaryApi:
     # ------------------------------------------------------------------ background thread
     def _start(self) -> None:
         try:
-            from prefect.settings import PREFECT_API_URL, get_current_settings
-
-            if PREFECT_API_URL.value():
-                return  # a server is configured (profile or environment): use it
+            if os.environ.get("PREFECT_API_URL"):
+                return  # a server is configured in the environment: use it
+            # Launched before Prefect is even imported here (3 s): the subprocess reads the same
+            # environment and profile (PREFECT_HOME) as this process would. A profile that
+            # names a server is checked just after; the speculative server is then stopped.
             env = {
                 **os.environ,
                 # as prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command
                 "PREFECT_UI_ENABLED": "0",
                 "PREFECT__SERVER_EPHEMERAL": "1",
                 "PREFECT__SERVER_FINAL": "1",
-                **get_current_settings().to_environment_variables(exclude_unset=True),
             }
-            import prefect
-
             deadline = time.monotonic() + self.timeout
+            atexit.register(self.stop)
+            port = _free_port()
+            self.process = self._launch(port, env)
+            from prefect.settings import PREFECT_API_URL
+
+            if PREFECT_API_URL.value():  # the profile names a server: use that one
+                self.stop()
+                return
             while True:
-                port = _free_port()
-                self.process = self._launch(port, env, Path(prefect.__file__).parent.parent)
-                atexit.register(self.stop)
                 status = self._wait_healthy(port, deadline)
                 if status == "ok":
                     self.url = f"http://127.0.0.1:{port}/api"
                     return
                 if status != "port":
                     raise RuntimeError(status)
-
+                port = _free_port()
+                self.process = self._launch(port, env)
         except BaseException as exc:  # re-raised in the main thread by settings()
             self.error = exc
 
     @staticmethod
-    def _launch(port: int, env: dict[str, str], app_dir: Path) -> subprocess.Popen:
+    def _launch(port: int, env: dict[str, str]) -> subprocess.Popen:
+        # the directory that holds the prefect package, found without importing it
+        spec = importlib.util.find_spec("prefect")
+        assert spec is not None and spec.origin is not None
+        app_dir = Path(spec.origin).parent.parent
         print(
             f"{time.strftime('%H:%M:%S')} | INFO    | mobility-study - starting a temporary "
             f"Prefect server on http://127.0.0.1:{port} (set PREFECT_API_URL to use a running "

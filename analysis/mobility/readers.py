@@ -113,6 +113,8 @@ DAYS_PER_MONTH = 30.0
 """Mobility-months = calendar days / 30, the Erasmus+ grant convention."""
 
 _ARROW_BLOCK = 8 << 20
+# IMT rows gathered before they are processed (bounded memory; see _read_ka1_batches)
+_KA1_FLUSH_ROWS = 200_000
 """Bytes per CSV block read by pyarrow (memory ~ a few blocks)."""
 _QUARANTINE_COLUMNS = list(Quarantine.SCHEMA.required)
 _RECORD_COLUMNS = [
@@ -575,7 +577,7 @@ _ARROW_IMT_NAME = r"\b(mines|t[eé]l[eé]com|imt|eurecom)\b"
 def _read_ka1_batches(
     path: Path, encoding: str, fmap: dict[str, int], ctx: _ErasmusContext, acc: _Accumulator
 ) -> None:
-    """Stream the file with pyarrow's CSV reader (blocks of 32 MB) and pre-filter each block
+    """Stream the file with pyarrow's CSV reader (blocks of 8 MB) and pre-filter each block
     in Arrow: only rows whose sender code is in the school table (a fraction of a percent of
     the real release) and the few IMT-looking unknown senders become pandas frames."""
     names = {i: f for f, i in fmap.items()}
@@ -599,6 +601,23 @@ def _read_ka1_batches(
 
     def _is_imt_code(v: str) -> bool:
         return normalise_code(v) in imt_codes
+
+    # The rows of IMT senders (a fraction of a percent) are gathered over many blocks and
+    # processed together: per call, _process_erasmus_chunk has a fixed cost (~35 ms) that,
+    # paid for every 8 MB block, came to ~5 s on the full release.
+    pending: list[pa.Table] = []
+    pending_rows: list[np.ndarray] = []
+    pending_n = 0
+    suspects: list[pa.Table] = []
+
+    def flush() -> None:
+        nonlocal pending, pending_rows, pending_n
+        if not pending:
+            return
+        df = pa.concat_tables(pending).to_pandas()
+        df.columns = [names[KA1_HEADER.index(c)] for c in df.columns]
+        _process_erasmus_chunk(df, np.concatenate(pending_rows), acc, ctx)
+        pending, pending_rows, pending_n = [], [], 0
 
     first_row = 1
     for batch in reader:
@@ -627,27 +646,33 @@ def _read_ka1_batches(
             acc.filtered[rule] += k
             acc.rows_read += k
             acc.filtered_participants[rule] += pc.sum(pc.filter(part, mask)).as_py() or 0
-        if "sending_name" in col:
-            name_l = pc.utf8_lower(pc.utf8_trim_whitespace(col["sending_name"]))
-            suspect = pc.and_(
-                fr_other,
-                pc.or_(
+        if pc.any(fr_other).as_py():
+            # French senders outside the table: the few whose name looks IMT (or is blank)
+            # are kept aside to count their codes; the name test runs on those rows only.
+            others = pa.Table.from_batches([batch]).filter(fr_other)
+            if "sending_name" in col:
+                name_l = pc.utf8_lower(
+                    pc.utf8_trim_whitespace(others.column(KA1_HEADER[fmap["sending_name"]]))
+                )
+                looks = pc.or_(
                     pc.match_substring_regex(name_l, _ARROW_IMT_NAME),
                     pc.is_in(name_l, value_set=pa.array(["", "-", "? unknown ?"])),
-                ),
-            )
-        else:
-            suspect = fr_other
-        if pc.any(suspect).as_py():
-            sub = pa.Table.from_batches([batch]).filter(suspect).to_pandas()
-            sub.columns = [names[KA1_HEADER.index(c)] for c in sub.columns]
-            _report_unknown_codes(sub, _map_unique(sub["sending_code"], normalise_code), acc, ctx)
+                )
+                others = others.filter(looks)
+            if others.num_rows:
+                suspects.append(others)
         if pc.any(known).as_py():
-            idx = np.flatnonzero(known.to_numpy(zero_copy_only=False))
-            df = pa.Table.from_batches([batch]).filter(known).to_pandas()
-            df.columns = [names[KA1_HEADER.index(c)] for c in df.columns]
-            _process_erasmus_chunk(df, first_row + idx, acc, ctx)
+            pending.append(pa.Table.from_batches([batch]).filter(known))
+            pending_rows.append(first_row + np.flatnonzero(known.to_numpy(zero_copy_only=False)))
+            pending_n += pending[-1].num_rows
+            if pending_n >= _KA1_FLUSH_ROWS:
+                flush()
         first_row += n
+    flush()
+    if suspects:
+        sub = pa.concat_tables(suspects).to_pandas()
+        sub.columns = [names[KA1_HEADER.index(c)] for c in sub.columns]
+        _report_unknown_codes(sub, _map_unique(sub["sending_code"], normalise_code), acc, ctx)
 
 
 def _dict_map(arr: pa.Array, fn: Any, typ: pa.DataType) -> pa.Array:

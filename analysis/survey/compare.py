@@ -4,7 +4,8 @@
   linearised SE (the influence values of the two domain means subtracted, which is exactly
   R ``svyttest(y ~ group)``'s ``svyglm`` sandwich), t test with df = degf - 1 of the design
   restricted to the respondents used, CI ``diff +- t(df) se``;
-* :func:`rao_scott` - R ``svychisq(statistic="F")`` via the svy engine;
+* :func:`rao_scott` - R ``svychisq(statistic="F")``, computed by
+  :mod:`analysis.survey.raoscott` (vectorised numpy; no svy);
 * :func:`bh_adjust` - Benjamini-Hochberg adjusted p-values over one family of comparisons.
 """
 
@@ -25,6 +26,7 @@ from analysis.survey.design import (
     by_distinct_value,
 )
 from analysis.survey.linearization import influence_variance
+from analysis.survey.raoscott import rao_scott_test
 
 
 def _group_mask(design: SurveyDesign, group: str, levels: object) -> np.ndarray:
@@ -138,12 +140,14 @@ def rao_scott(design: SurveyDesign, row: str, col: str) -> dict[str, float | int
     the weighted table rescaled to n.  Also returned: ``chisq`` (that X2), ``chisq_p_value``
     (first-order correction, R ``statistic="Chisq"``), ``trace_delta`` and
     ``uncorrected_p_value`` (X2 ~ chi2: Pearson's test, meaningful only for the unweighted
-    design).  Respondents missing either variable are dropped.  With calibrated weights the
-    engine treats the weights as fixed.
-    """
-    from analysis.survey import engine  # svy is imported only when a test is requested
+    design).  Respondents missing either variable are left out of the table but stay in the
+    design (R ``na.rm``: full-sample strata sizes and degf).  The weights are treated as fixed
+    (a calibration is not projected out).  Computed by :mod:`analysis.survey.raoscott`.
 
-    r = engine.rao_scott(design.data, engine.engine_design(design), row, col)
+    A variable with fewer than two levels among the respondents answering both raises
+    :class:`analysis.survey.raoscott.RaoScottError` (a ``ValueError``).
+    """
+    r = rao_scott_test(design, row, col)
     return {
         "row": row,
         "col": col,
@@ -154,7 +158,8 @@ def rao_scott(design: SurveyDesign, row: str, col: str) -> dict[str, float | int
         "chisq": r.chisq,
         "chisq_df": r.chisq_df,
         "chisq_p_value": r.chisq_p_value,
-        "trace_delta": r.chisq / r.f if r.f else float("nan"),
+        "trace_delta": r.trace_delta,
         "uncorrected_p_value": r.uncorrected_p_value,
         "n": r.n,
     }
+

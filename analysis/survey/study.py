@@ -42,6 +42,7 @@ from analysis.schema import Enrolment, Responses, validate_columns
 from analysis.survey.compare import bh_adjust, difference, rao_scott
 from analysis.survey.design import DesignError, SurveyDesign, _missing_mask, proportion
 from analysis.survey.models import logistic_regression
+from analysis.survey.raoscott import RaoScottError
 from analysis.survey.scales import cronbach_alpha, likert_summary, multiselect_shares
 from analysis.survey.weighting import (
     WeightingError,
@@ -542,11 +543,9 @@ def _comparison_tables(design: SurveyDesign, present: set[str]) -> tuple[ResultT
         if row in present and col in design.data.columns:
             ok = design.data[[row, col]].dropna()
             if ok[row].nunique() >= 2 and ok[col].astype(str).nunique() >= 2:
-                from analysis.survey.engine import EngineError
-
                 try:
                     tests.append(rao_scott(design, row, col))
-                except EngineError as exc:
+                except RaoScottError as exc:
                     notes.append(f"Rao-Scott {row} x {col}: not computed ({exc})")
             else:
                 notes.append(f"Rao-Scott {row} x {col}: not computed (fewer than 2 levels)")

@@ -152,7 +152,9 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
     from analysis.sample import response_rate_table
     from analysis.survey import study as survey_study
     from flows.config_io import load_config
-    from flows.study import _file_sha, _write_interim, assemble_results, reference_tables
+    from flows.loading import reference_tables
+    from flows.loading import write_interim as _write_interim
+    from flows.study import _file_sha, assemble_results
     from reports.outputs import write_outputs
     from reports.render import render_report
 

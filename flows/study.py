@@ -13,7 +13,8 @@ import hashlib
 import json
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -32,16 +33,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from analysis.changes import changes_since
 from analysis.config import StudyConfig
 from analysis.disclosure import apply_disclosure_control
-from analysis.enrolment import read_enrolment
-from analysis.ingest import load_codebook, read_survey_export
-from analysis.mobility import read_mobility_file
+from analysis.ingest import load_codebook
 from analysis.mobility.study import mobility_result_tables
-from analysis.mobility.tables import default_table_path
 from analysis.results import ResultSet
 from analysis.sample import response_rate_table
 from analysis.survey.study import survey_result_tables
 from flows import provenance
 from flows.config_io import load_config
+from flows.loading import ReaderPool, load_mobility, load_survey, reference_tables
+from flows.loading import load_enrolment as _load_enrolment
 from flows.publish import RunPaths, discard, list_runs, new_run, previous_results, publish
 from reports.history import render_index
 from reports.outputs import write_outputs as _write
@@ -49,6 +49,8 @@ from reports.render import render_report
 from reports.viewmodel import key_findings_markdown
 
 CACHE_EXPIRATION = timedelta(days=90)
+# reader processes of the running flow (none: the loading tasks read in their own thread)
+READERS = ReaderPool()
 
 
 class StageFailure(RuntimeError):
@@ -155,31 +157,6 @@ def _retry_on_io_error(task, task_run, state) -> bool:
     return False
 
 
-# --------------------------------------------------------------------------- reference tables
-def _read_table(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
-def reference_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-
-    schools = config.schools_table or default_table_path("schools")
-    countries = config.countries_table or default_table_path("countries")
-    return _read_table(Path(schools)), _read_table(Path(countries))
-
-
-def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], meta: dict) -> dict:
-    folder = Path(interim) / key
-    folder.mkdir(parents=True, exist_ok=True)
-    out = {"key": key, "meta": meta}
-    for name, df in frames.items():
-        p = folder / f"{name}.parquet"
-        df.to_parquet(p, index=False)
-        out[name] = str(p)
-    (folder / "meta.json").write_text(json.dumps(meta, default=str, indent=1), encoding="utf-8")
-    (folder / "done").write_text(key, encoding="utf-8")
-    return out
-
-
 # --------------------------------------------------------------------------- tasks
 @task(
     name="ingest-survey",
@@ -192,25 +169,13 @@ def _write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], m
 )
 def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
     """Read one survey export through the codebook into the tidy response table."""
-
     get_run_logger().info(
         "ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave
     )
-    schools, _ = reference_tables(config)
-    codebook = load_codebook(config.codebook)
-    res = read_survey_export(
-        Path(path),
-        codebook,
-        source,
-        wave=wave,
-        filters=config.filters,
-        pseudonym_key=config.pseudonym_key,
-        schools=schools,
-    )
-    manifest = {**res.manifest, "file": Path(path).name, "sha256": _file_sha(path)}
     key = survey_key(path, source, wave, config)
-    return _write_interim(
-        interim, key, {"responses": res.responses, "quarantine": res.quarantine}, manifest
+    sha = _file_sha(path)
+    return READERS.run(
+        load_survey, path, source, wave, config, interim, key, sha, nbytes=Path(path).stat().st_size
     )
 
 
@@ -225,25 +190,12 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
 )
 def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     """Read one mobility file (Erasmus+ release or a school's spreadsheet) into tidy records."""
-
     m = config.mobility[index]
     get_run_logger().info("ingesting mobility file %s (%s)", m.path.name, m.format)
-    schools, countries = reference_tables(config)
-    res = read_mobility_file(
-        m.path, m.format, schools, countries, school=m.school, columns=dict(m.columns)
-    )
-    manifest = {
-        **res.manifest,
-        "file": m.path.name,
-        "sha256": _file_sha(m.path),
-        "unknown_codes": dict(res.unknown_codes),
-        "unknown_countries": dict(res.unknown_countries),
-    }
-    return _write_interim(
-        interim,
-        mobility_key(index, config),
-        {"records": res.records, "quarantine": res.quarantine},
-        manifest,
+    key = mobility_key(index, config)
+    sha = _file_sha(m.path)
+    return READERS.run(
+        load_mobility, index, config, interim, key, sha, nbytes=m.path.stat().st_size
     )
 
 
@@ -258,13 +210,8 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
 )
 def load_enrolment(config: StudyConfig, interim: str) -> dict:
     """Read enrolment per school, year and gender (the population of every rate)."""
-
-    schools, _ = reference_tables(config)
-    enrolment, quarantine, manifest = read_enrolment(config.enrolment, schools)
-    manifest = {**manifest, "file": config.enrolment.name, "sha256": _file_sha(config.enrolment)}
-    return _write_interim(
-        interim, enrolment_key(config), {"enrolment": enrolment, "quarantine": quarantine}, manifest
-    )
+    key = enrolment_key(config)
+    return _load_enrolment(config, interim, key, _file_sha(config.enrolment))
 
 
 def _stats_key(prefix: str, parameters: dict[str, Any]) -> str:
@@ -350,13 +297,24 @@ def _stage(name: str, file: str | None = None):
 
 
 def _task_runner() -> ThreadPoolTaskRunner:
-    """As many threads as cores, unless PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS says
+    """As many threads as cores + 1, unless PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS says
     otherwise. The readers are mostly GIL-bound Python: with one thread per input file (the
     Prefect default, unbounded) nine readers fought for the GIL, the Erasmus+ read took 23 s
     instead of 8 s and every file's frames were in memory at once (measured at 10^6
     responses, 2 cores: ingest 24.4 s and 3.5 GB with 9 threads, 18.2 s and 2.4 GB with 2)."""
     configured = get_current_settings().tasks.runner.thread_pool_max_workers
-    return ThreadPoolTaskRunner(max_workers=configured or max(2, os.cpu_count() or 2))
+    # + 1: with reader processes (big inputs, flows/loading.py) two threads wait on them and
+    # the third reads the small files (school sheets, enrolment) meanwhile
+    return ThreadPoolTaskRunner(max_workers=configured or max(2, os.cpu_count() or 2) + 1)
+
+
+@contextmanager
+def _reader_processes() -> Iterator[None]:
+    """The reader processes live for the ingest stage only (and die with a failed run)."""
+    try:
+        yield
+    finally:
+        READERS.shutdown()
 
 
 @flow(name="mobility-study", log_prints=False, task_runner=_task_runner())
@@ -373,7 +331,10 @@ def study_flow(
     paths: RunPaths = new_run(root, run_id)
     interim = str(paths.interim)
     try:
-        with _stage("ingest"):
+        with _stage("ingest"), _reader_processes():
+            files = [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]
+            if not any(Path(interim).glob("*/done")):  # nothing read yet in this output folder
+                READERS.start(ReaderPool.workers_for(files))  # spawned while the files are hashed
             # Every content key first (hashing ~1 GB takes ~1.5 s alone, but ~15 s when done
             # between submissions, fighting the running readers for the GIL), then the big
             # Erasmus+ read first: it overlaps with the survey readers instead of following them.
@@ -382,6 +343,10 @@ def study_flow(
                 survey_key(str(s.path), s.source, s.wave, config) for s in config.surveys
             ]
             enrol_key = enrolment_key(config)
+            keys = [*mob_keys, *survey_keys]
+            unread = [f for f, k in zip(files, keys, strict=True) if not _interim_ready(interim, k)]
+            if unread:  # a rerun: processes only for the files that changed
+                READERS.start(ReaderPool.workers_for(unread))
             mob_futs = [
                 (
                     m.path.name,

@@ -145,8 +145,12 @@ class MobilityFormatError(ValueError):
 
     def __init__(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.file, self.row, self.column = file, row, column
+        self.message = message
         where = f"{file}: row {row if row is not None else '?'}, column {column or '?'}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # picklable: raised in a reader process, re-raised in the flow
+        return (type(self), (self.file, self.row, self.column, self.message))
 
 
 @dataclass(frozen=True)

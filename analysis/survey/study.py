@@ -28,7 +28,8 @@ Weighting rules (documented in docs/survey-statistics.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -773,6 +774,19 @@ def _diagnostics_table(weighted: WeightedResponses, singletons: int) -> ResultTa
     )
 
 
+def _dual_degree_table(design: SurveyDesign, ci: str) -> ResultTable:
+    est = _likert_estimates(
+        design, "interest_dual_degree", "survey.dual_degree", ("school", "wave"), ci
+    )
+    return ResultTable(
+        "survey.dual_degree",
+        "survey",
+        tuple(est),
+        dims=("school", "wave"),
+        notes=("interest in a dual degree, 1 = none, 5 = strong; top-2-box = 4 or 5",),
+    )
+
+
 def survey_result_tables(
     responses: pd.DataFrame,
     enrolment: pd.DataFrame,
@@ -797,26 +811,24 @@ def survey_result_tables(
         return not kinds or variables.get(v, kinds[0]) in kinds
 
     present_exp = [v for v in EXPERIENCE_VARS if has(v, ("binary",))]
-    tables = [_diagnostics_table(weighted, design.singleton_strata)]
-    tables.append(_experience_table(design, present_exp, ci))
-    if has("interest_dual_degree", ("likert",)):
-        est = _likert_estimates(
-            design, "interest_dual_degree", "survey.dual_degree", ("school", "wave"), ci
-        )
-        tables.append(
-            ResultTable(
-                "survey.dual_degree",
-                "survey",
-                tuple(est),
-                dims=("school", "wave"),
-                notes=("interest in a dual degree, 1 = none, 5 = strong; top-2-box = 4 or 5",),
-            )
-        )
     barriers = [v for v in BARRIER_VARS if has(v, ("likert",))]
-    tables.append(_barriers_table(design, barriers, ci))
+    # The tables are independent functions of one read-only design: built by two threads
+    # (numpy and svy release the GIL in their loops; the design's caches hold deterministic
+    # values, so a race computes one twice, never differently). Same tables, same order.
+    jobs: list[Callable[[], ResultTable | tuple[ResultTable, ...]]] = [
+        partial(_diagnostics_table, weighted, design.singleton_strata),
+        partial(_experience_table, design, present_exp, ci),
+    ]
+    if has("interest_dual_degree", ("likert",)):
+        jobs.append(partial(_dual_degree_table, design, ci))
+    jobs.append(partial(_barriers_table, design, barriers, ci))
     if any(c.startswith("pref_region__") for c in cols):
-        tables.append(_destinations_table(design, "pref_region", ci))
-    d1, d2 = _comparison_tables(design, set(present_exp))
-    tables += [d1, d2, _model_table(design)]
+        jobs.append(partial(_destinations_table, design, "pref_region", ci))
+    jobs += [partial(_comparison_tables, design, set(present_exp)), partial(_model_table, design)]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="survey-tables") as pool:
+        built = list(pool.map(lambda job: job(), jobs))
+    tables: list[ResultTable] = []
+    for b in built:
+        tables.extend(b if isinstance(b, tuple) else (b,))
     out = weighted.frame.drop(columns=[c for c in _HELPERS if c in weighted.frame.columns])
     return tables, out

@@ -308,6 +308,12 @@ def _task_runner() -> ThreadPoolTaskRunner:
     return ThreadPoolTaskRunner(max_workers=configured or max(2, os.cpu_count() or 2) + 1)
 
 
+def _start_readers(workers: int, logger) -> None:
+    if workers and not READERS.active:
+        READERS.start(workers)
+        logger.info("reading the big input files in %d reader processes", workers)
+
+
 @contextmanager
 def _reader_processes() -> Iterator[None]:
     """The reader processes live for the ingest stage only (and die with a failed run)."""
@@ -334,7 +340,8 @@ def study_flow(
         with _stage("ingest"), _reader_processes():
             files = [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]
             if not any(Path(interim).glob("*/done")):  # nothing read yet in this output folder
-                READERS.start(ReaderPool.workers_for(files))  # spawned while the files are hashed
+                # spawned while the files are hashed
+                _start_readers(ReaderPool.workers_for(files), logger)
             # Every content key first (hashing ~1 GB takes ~1.5 s alone, but ~15 s when done
             # between submissions, fighting the running readers for the GIL), then the big
             # Erasmus+ read first: it overlaps with the survey readers instead of following them.
@@ -346,7 +353,7 @@ def study_flow(
             keys = [*mob_keys, *survey_keys]
             unread = [f for f, k in zip(files, keys, strict=True) if not _interim_ready(interim, k)]
             if unread:  # a rerun: processes only for the files that changed
-                READERS.start(ReaderPool.workers_for(unread))
+                _start_readers(ReaderPool.workers_for(unread), logger)
             mob_futs = [
                 (
                     m.path.name,

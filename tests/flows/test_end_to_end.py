@@ -35,11 +35,11 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess:
+def _run(args: list[str], home: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
-        env=_env(home),
+        env={**_env(home), **env},
         capture_output=True,
         text=True,
         timeout=600,
@@ -229,6 +229,45 @@ def test_dask_runner_gives_the_same_results(study):
     first = _report_path(study["first"]).parent / "results.json"
     want = json.loads(first.read_text(encoding="utf-8"))
     assert _comparable(got) == _comparable(want)
+
+
+def test_reader_processes_give_the_same_results_and_the_same_errors(study):
+    """The loading tasks' reading done in spawned processes (how big inputs are read): same
+    results.json; a malformed row raised in a reader process is still one line naming the
+    file, row and column."""
+    base = study["base"]
+    home = Path(tempfile.mkdtemp(prefix="e2e-procs-home-"))
+    data = base / "data-procs"
+    shutil.copytree(RAW, data)
+    cfg = data / "study.toml"
+    out = base / "out-procs"
+    proc = _run(
+        ["run", "--config", str(cfg), "--output", str(out)],
+        home,
+        base,
+        MOBILITY_STUDY_READERS="processes",
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert re.search(r"reading the big input files in \d reader processes", proc.stderr)
+    got = json.loads((out / "latest" / "results.json").read_text(encoding="utf-8"))
+    want = json.loads((_report_path(study["first"]).parent / "results.json").read_text("utf-8"))
+    assert _comparable(got) == _comparable(want)
+
+    ka1 = data / "erasmus_ka1_2014_2022.csv"
+    lines = ka1.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(5, lines[4].rstrip("\r\n") + ";one;field;too;many\n")  # data row 4
+    ka1.write_text("".join(lines), encoding="utf-8")
+    bad = _run(
+        ["run", "--config", str(cfg), "--output", str(base / "out-procs-bad")],
+        home,
+        base,
+        MOBILITY_STUDY_READERS="processes",
+    )
+    assert bad.returncode == 1, bad.stderr[-3000:]
+    err = [ln for ln in bad.stderr.splitlines() if ln.startswith("mobility-study:")]
+    assert len(err) == 1, bad.stderr[-3000:]
+    assert "erasmus_ka1_2014_2022.csv: row 5" in err[0], err[0]
+    assert "Traceback" not in bad.stderr
 
 
 def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):

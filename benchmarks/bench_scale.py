@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--erasmus-rows 3500000]
                                      [--data-dir benchmarks/_data] [--no-cli] [--no-check]
-                                     [--keep] [--json out.json]
+                                     [--cold-home] [--running-server] [--keep] [--json out.json]
 
 For each size N the script writes a synthetic study with ``benchmarks/generate_scale.py`` (N
 survey responses in Qualtrics and LimeSurvey exports, an Erasmus+ KA1 CSV of
@@ -29,14 +29,21 @@ survey responses in Qualtrics and LimeSurvey exports, an Erasmus+ KA1 CSV of
    resident memory of the child *and its children* (Chromium) every 10 ms with psutil and
    keeps the maximum seen during each stage; the child's ``ru_maxrss`` is printed as a check.
 2. **cli** (unless ``--no-cli``) -- ``mobility-study run --config ... --output ...`` end to end
-   (Prefect, temporary API server, threads task runner), wall time and peak RSS of the whole
-   process tree.
+   (Prefect, threads task runner, reader processes as the inputs call for), wall time and peak
+   RSS of the whole process tree (CLI, reader processes, Prefect server, Chromium), with a
+   PREFECT_HOME of its own per run so that no cached result is reused: by default a copy of a
+   home whose Prefect database exists (created once, untimed: a machine that has run Prefect
+   before) and a temporary Prefect server; ``--cold-home`` adds a run on an empty home (the
+   first run on a machine, which creates the database), ``--running-server`` a run against a
+   ``prefect server start`` started once by the script (how analysts run it repeatedly).
 3. **check** (unless ``--no-check``) -- at 10^4 responses (with a smaller Erasmus+ file,
-   ``--check-erasmus-rows``): ``results.json`` of (a) the CLI with the default runner, (b) the
-   CLI with ``--task-runner dask`` and (c) the staged path with the scaled options forced small
-   (survey readers ``chunk_rows=997``; Erasmus+ reader Arrow blocks of 64 KiB instead of 8 MiB,
-   i.e. many chunks) must have identical ``tables`` and ``estimates`` (provenance and data
-   quality excluded).  Prints PASS or FAIL with the first differences.
+   ``--check-erasmus-rows``): ``results.json`` of (a) the CLI with the readers in threads
+   (``MOBILITY_STUDY_READERS=threads``, the reference), (b) the CLI with the readers in spawned
+   processes (``=processes``), (c) the CLI with ``--task-runner dask`` and (d) the staged path
+   with the scaled options forced small (survey readers ``chunk_rows=997``; Erasmus+ reader
+   Arrow blocks of 64 KiB instead of 8 MiB, i.e. many chunks) must have identical ``tables``
+   and ``estimates`` (provenance and data quality excluded).  Prints PASS or FAIL with the
+   first differences.
 
 It also counts ``<tr>`` rows and checks the sections of the rendered report at every size,
 so one can see that no table grows with the number of respondents.
@@ -48,6 +55,7 @@ after each size unless ``--keep``.  The machine is shared: run the 10^6 size onc
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -148,7 +156,6 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
     from analysis.ingest.source import CHUNK_ROWS
     from analysis.mobility import read_mobility_file
     from analysis.mobility.study import mobility_result_tables
-    from analysis.results import ResultTable
     from analysis.sample import response_rate_table
     from analysis.survey import study as survey_study
     from flows.config_io import load_config
@@ -256,13 +263,7 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
         tables = [survey_study._diagnostics_table(weighted, design.singleton_strata)]
         tables.append(survey_study._experience_table(design, present_exp, ci))
         if has("interest_dual_degree", ("likert",)):
-            est = survey_study._likert_estimates(
-                design, "interest_dual_degree", "survey.dual_degree", ("school", "wave"), ci
-            )
-            tables.append(ResultTable(
-                "survey.dual_degree", "survey", tuple(est), dims=("school", "wave"),
-                notes=("interest in a dual degree, 1 = none, 5 = strong; top-2-box = 4 or 5",),
-            ))  # fmt: skip
+            tables.append(survey_study._dual_degree_table(design, ci))
         barriers = [v for v in survey_study.BARRIER_VARS if has(v, ("likert",))]
         tables.append(survey_study._barriers_table(design, barriers, ci))
         if any(c.startswith("pref_region__") for c in cols):
@@ -464,19 +465,78 @@ def _stages_child(
     return metrics, results, html
 
 
-def _cli(config: Path, out: Path, extra: list[str] = (), code: Path = ROOT) -> dict[str, Any]:
-    """``mobility-study run`` end to end; wall time and peak RSS of the process tree."""
+CLI_LABELS = {
+    "temporary": "temporary Prefect server (PREFECT_HOME with its database)",
+    "cold": "temporary Prefect server, empty PREFECT_HOME (first run on a machine)",
+    "server": "against a running Prefect server (PREFECT_API_URL)",
+}
+
+
+def _cli_variants(
+    args: argparse.Namespace, template: Path | None, server_url: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = [("temporary", {"home_template": template})]
+    if args.cold_home:
+        out.append(("cold", {}))
+    if server_url:
+        out.append(("server", {"api_url": server_url}))
+    return out
+
+
+def _prefect_home_template(data_dir: Path) -> tuple[Path, float]:
+    """A PREFECT_HOME whose database exists (``prefect server database upgrade``), to copy
+    for each CLI run: the normal case of a machine that has run Prefect before, without any
+    cached result of an earlier run. Returns it and the seconds its creation took."""
+    home = data_dir / "prefect_home_template"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return home, time.perf_counter() - t0
+
+
+def _cli(
+    config: Path,
+    out: Path,
+    extra: list[str] = (),
+    code: Path = ROOT,
+    *,
+    home_template: Path | None = None,
+    api_url: str | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``mobility-study run`` end to end; wall time and peak RSS of the process tree.
+
+    Each run gets a PREFECT_HOME of its own, so that no result cached by an earlier run (or
+    by the other runs of the check) can stand in for a computation: a copy of
+    ``home_template`` (Prefect's database already created) or, without one, an empty folder
+    (the first run on a machine: the temporary server creates the database, ~15-25 s more).
+    ``api_url``: run against that Prefect server instead of a temporary one."""
     cmd = [sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--output", str(out),
            *extra]  # fmt: skip
     log = out.parent / f"{out.name}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
+    home = out.parent / f"{out.name}.prefect_home"
+    shutil.rmtree(home, ignore_errors=True)
+    if home_template is not None:
+        shutil.copytree(home_template, home)
+    else:
+        home.mkdir()
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    run_env.update(PREFECT_HOME=str(home), PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(home / "storage"))
+    if api_url:
+        run_env["PREFECT_API_URL"] = api_url
+    run_env.update(env or {})
     t0, started = time.perf_counter(), time.time()
     with log.open("w") as fh:
-        # a PREFECT_HOME of its own: no result cached by an earlier run (or by the other runs
-        # of the check) can stand in for a computation
-        env = {**os.environ, "PREFECT_HOME": str(out.parent / f"{out.name}.prefect_home")}
-        env.pop("PREFECT_API_URL", None)
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(code), env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=str(code), env=run_env
+        )
         sampler = TreeRss(proc.pid, interval=0.05).start()
         rc = proc.wait()
         sampler.stop()
@@ -528,6 +588,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "_data")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI runs")
+    p.add_argument(
+        "--cold-home",
+        action="store_true",
+        help="also time the CLI on an empty PREFECT_HOME (first run on a machine)",
+    )
+    p.add_argument("--running-server", action="store_true",
+                   help="also time the CLI against a running `prefect server start`")  # fmt: skip
     p.add_argument("--no-check", action="store_true", help="skip the 10^4 identity check")
     p.add_argument("--no-stages", action="store_true", help="skip the staged runs")
     p.add_argument("--keep", action="store_true", help="keep generated data and outputs")
@@ -558,6 +625,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   <tr> by section: {shape['tr_by_section']}")
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    template = server_url = None
+    if (args.sizes and not args.no_cli) or not args.no_check:
+        template, secs = _prefect_home_template(args.data_dir)
+        print(f"Prefect database for the CLI runs' PREFECT_HOME created once in {secs:.1f} s "
+              "(copied into each run's home, not part of the timings)")  # fmt: skip
+    if args.running_server and not args.no_cli:
+        sys.path.insert(0, str(ROOT))
+        from tests.flows.prefect_server import prefect_server
+
+        server = prefect_server()
+        server_url, _ = server.__enter__()
+        atexit.register(server.__exit__, None, None, None)
+        print(f"running Prefect server for the 'running server' CLI runs: {server_url}")
     print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GB RAM, "
           f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     summary: dict[str, Any] = {"sizes": {}}
@@ -588,22 +668,23 @@ def main(argv: list[str] | None = None) -> int:
                 unmapped = sorted({col for cols in c["unmapped_columns"].values() for col in cols})
                 print(f"   unmapped columns listed by the reader: {', '.join(unmapped)}")
             if not args.no_cli:
-                cli = _cli(work / "data" / "study.toml", work / "cli")
-                if cli["ok"]:
-                    print(f"   CLI end to end (mobility-study run, threads): {cli['wall_seconds']} s, "
-                          f"peak RSS of the process tree {cli['peak_rss_mb']:,} MB")  # fmt: skip
-                    print(f"      flow stages (s): {cli['flow_stages']}")
-                    entry["cli"] = {
-                        k: cli[k] for k in ("wall_seconds", "peak_rss_mb", "flow_stages")
-                    }
-                    if n not in shapes:
-                        shapes[n] = report_shape(cli["html"])
-                else:
-                    print(
-                        f"   CLI FAILED (rc {cli['rc']}) after {cli['wall_seconds']} s:\n{cli['log_tail']}"
-                    )
-                    entry["cli"] = {"ok": False, "rc": cli["rc"]}
-                    status = 1
+                entry["cli"] = {}
+                for label, kw in _cli_variants(args, template, server_url):
+                    cli = _cli(work / "data" / "study.toml", work / f"cli_{label}", **kw)
+                    if cli["ok"]:
+                        print(f"   CLI end to end, {CLI_LABELS[label]}: {cli['wall_seconds']} s, "
+                              f"peak RSS of the process tree {cli['peak_rss_mb']:,} MB")  # fmt: skip
+                        print(f"      flow stages (s): {cli['flow_stages']}")
+                        entry["cli"][label] = {
+                            k: cli[k] for k in ("wall_seconds", "peak_rss_mb", "flow_stages")
+                        }
+                        if n not in shapes:
+                            shapes[n] = report_shape(cli["html"])
+                    else:
+                        print(f"   CLI FAILED ({CLI_LABELS[label]}, rc {cli['rc']}) after "
+                              f"{cli['wall_seconds']} s:\n{cli['log_tail']}")  # fmt: skip
+                        entry["cli"][label] = {"ok": False, "rc": cli["rc"]}
+                        status = 1
             summary["sizes"][str(n)] = entry
         finally:
             if not args.keep:
@@ -628,13 +709,13 @@ def main(argv: list[str] | None = None) -> int:
         summary["report_shape"] = {str(n): shapes[n] for n in ns}
 
     if not args.no_check:
-        status |= _check(args, summary)
+        status |= _check(args, summary, template)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return status
 
 
-def _check(args: argparse.Namespace, summary: dict[str, Any]) -> int:
+def _check(args: argparse.Namespace, summary: dict[str, Any], template: Path | None) -> int:
     """Same results.json (tables + estimates) through the default and the scaled paths."""
     work = Path(tempfile.mkdtemp(prefix="scale_check_", dir=args.data_dir))
     try:
@@ -645,13 +726,28 @@ def _check(args: argparse.Namespace, summary: dict[str, Any]) -> int:
         code = snapshot_code(work / "code")
         runs: dict[str, dict] = {}
         digests: dict[str, str] = {}
-        default = _cli(config, work / "cli_threads", code=code)
+        if template is None:
+            template, _secs = _prefect_home_template(work)
+        threads = {"MOBILITY_STUDY_READERS": "threads"}
+        default = _cli(config, work / "cli_threads", code=code, home_template=template, env=threads)
         if not default["ok"]:
             print(f"FAIL: the default CLI run failed:\n{default['log_tail']}")
             return 1
-        runs["CLI, threads runner (reference)"] = comparable(default["results"])
-        digests["CLI, threads runner (reference)"] = _code_digest(default["results"])
-        dask = _cli(config, work / "cli_dask", ["--task-runner", "dask"], code=code)
+        runs["CLI, threads runner, readers in threads (reference)"] = comparable(default["results"])
+        digests["CLI, threads runner, readers in threads (reference)"] = _code_digest(
+            default["results"]
+        )
+        procs = _cli(config, work / "cli_procs", code=code, home_template=template,
+                     env={"MOBILITY_STUDY_READERS": "processes"})  # fmt: skip
+        name = "CLI, reader processes (MOBILITY_STUDY_READERS=processes)"
+        if procs["ok"]:
+            runs[name] = comparable(procs["results"])
+            digests[name] = _code_digest(procs["results"])
+        else:
+            print(f"   reader-processes run failed (rc {procs['rc']}):\n{procs['log_tail']}")
+            runs[name] = None
+        dask = _cli(config, work / "cli_dask", ["--task-runner", "dask"], code=code,
+                    home_template=template)  # fmt: skip
         if dask["ok"]:
             runs["CLI, --task-runner dask"] = comparable(dask["results"])
             digests["CLI, --task-runner dask"] = _code_digest(dask["results"])
@@ -674,7 +770,7 @@ def _check(args: argparse.Namespace, summary: dict[str, Any]) -> int:
             )
             summary["check"] = {"ok": None, "code_digests": digests}
             return 1
-        ref_name = "CLI, threads runner (reference)"
+        ref_name = "CLI, threads runner, readers in threads (reference)"
         ref = runs[ref_name]
         n_est = len(ref["estimates"])
         ok = True

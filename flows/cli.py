@@ -101,7 +101,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from flows.server import TemporaryApi
 
     api = TemporaryApi()  # starts now, in the background, while the study is imported
+    from flows import study
     from flows.study import StageFailure, study_flow
+
+    if api.starting:  # the statistics and report modules are imported while the server starts
+        study.preload()
 
     flow_fn = study_flow
     runner = _task_runner(args)

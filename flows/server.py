@@ -139,6 +139,11 @@ class TemporaryApi:
         )
 
     # ------------------------------------------------------------------ main thread
+    @property
+    def starting(self) -> bool:
+        """A temporary server is (probably) being started: no server in the environment."""
+        return not os.environ.get("PREFECT_API_URL")
+
     def settings(self) -> contextlib.AbstractContextManager:
         """Wait for the server; a context in which Prefect uses it (no server: no change)."""
         self._thread.join()

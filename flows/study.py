@@ -10,8 +10,10 @@ inputs recomputes nothing and a changed survey file recomputes only what depends
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,23 +36,37 @@ from analysis.changes import changes_since
 from analysis.config import StudyConfig
 from analysis.disclosure import apply_disclosure_control
 from analysis.ingest import load_codebook
-from analysis.mobility.study import mobility_result_tables
 from analysis.results import ResultSet
 from analysis.sample import response_rate_table
-from analysis.survey.study import survey_result_tables
 from flows import provenance
 from flows.config_io import load_config
 from flows.loading import ReaderPool, load_mobility, load_survey, reference_tables
 from flows.loading import load_enrolment as _load_enrolment
 from flows.publish import RunPaths, discard, list_runs, new_run, previous_results, publish
-from reports.history import render_index
-from reports.outputs import write_outputs as _write
-from reports.render import render_report
-from reports.viewmodel import key_findings_markdown
 
 CACHE_EXPIRATION = timedelta(days=90)
 # reader processes of the running flow (none: the loading tasks read in their own thread)
 READERS = ReaderPool()
+
+# The statistics and report modules (svy, polars, statsmodels, matplotlib, jinja2: ~5 s of
+# imports). Imported by preload(): by the CLI while a temporary Prefect server starts, else in
+# the background during the ingest stage, when this process mostly waits for the readers.
+HEAVY_MODULES = (
+    "analysis.survey.study",
+    "analysis.mobility.study",
+    "reports.render",
+    "reports.outputs",
+    "reports.history",
+)
+
+
+def preload() -> None:
+    for name in HEAVY_MODULES:
+        importlib.import_module(name)
+
+
+def _preload_in_background() -> None:
+    threading.Thread(target=preload, name="preload-modules", daemon=True).start()
 
 
 class StageFailure(RuntimeError):
@@ -234,6 +250,8 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     responses = pd.concat([pd.read_parquet(r["responses"]) for r in surveys], ignore_index=True)
     enrolment = pd.read_parquet(enrol["enrolment"])
     variables = load_codebook(config.codebook).variable_types()
+    from analysis.survey.study import survey_result_tables
+
     tables, _weighted = survey_result_tables(responses, enrolment, config, variables)
     return [response_rate_table(responses, enrolment), *tables]
 
@@ -251,12 +269,17 @@ def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
         [pd.read_parquet(r["records"]) for r in inputs if "records" in r], ignore_index=True
     )
     enrolment = pd.read_parquet(next(r for r in inputs if "enrolment" in r)["enrolment"])
+    from analysis.mobility.study import mobility_result_tables
+
     return list(mobility_result_tables(records, enrolment, config))
 
 
 @task(name="write-outputs", retries=1, cache_policy=NO_CACHE)
 def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
     """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
+
+    from reports.outputs import write_outputs as _write
+    from reports.render import render_report
 
     html = render_report(results, lang, run_identity)
     paths = _write(results, html, Path(out_dir), lang)
@@ -337,6 +360,7 @@ def study_flow(
     paths: RunPaths = new_run(root, run_id)
     interim = str(paths.interim)
     try:
+        _preload_in_background()  # no-op if the CLI already imported them
         with _stage("ingest"), _reader_processes():
             files = [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]
             if not any(Path(interim).glob("*/done")):  # nothing read yet in this output folder
@@ -476,10 +500,14 @@ def _school_names(schools: pd.DataFrame) -> dict[str, str]:
 
 def _index_html(root: Path) -> str:
 
+    from reports.history import render_index
+
     return render_index(list_runs(root))
 
 
 def _publish_artifacts(report: Path, results) -> None:
+    from reports.viewmodel import key_findings_markdown
+
     try:
         create_link_artifact(
             key="mobility-study-report",

@@ -8,8 +8,18 @@ from analysis.mobility.readers import (
     drop_double_counted,
     read_mobility_file,
 )
-from analysis.mobility.study import mobility_result_tables
 from analysis.mobility.tables import default_table_path
+
+
+def __getattr__(name: str):
+    # the report tables need statsmodels (~1.5 s to import): loaded when asked for, so that
+    # the readers (e.g. in a reader process) do not pay for it
+    if name == "mobility_result_tables":
+        from analysis.mobility.study import mobility_result_tables
+
+        return mobility_result_tables
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MobilityFormatError",

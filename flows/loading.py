@@ -16,10 +16,13 @@ the same either way: the same function runs on the same file and writes the same
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +39,7 @@ PROCESS_MIN_BYTES = 64 << 20  # auto: reader processes when the inputs are at le
 INLINE_MAX_BYTES = 16 << 20  # auto: a file smaller than this is read in its task's thread
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- bodies
@@ -119,6 +123,7 @@ class ReaderPool:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._inline_below = INLINE_MAX_BYTES
+        self._lock = threading.Lock()
 
     @staticmethod
     def mode() -> str:
@@ -157,13 +162,36 @@ class ReaderPool:
     def active(self) -> bool:
         return self._pool is not None
 
-    def run(self, fn: Callable[..., T], *args: Any, nbytes: int | None = None) -> T:
+    def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        nbytes: int | None = None,
+        log: logging.Logger | logging.LoggerAdapter | None = None,
+    ) -> T:
         """``fn(*args)`` in a reader process; in this thread if there is none, or if the file
-        (``nbytes``) is small: a process's turn is not worth a small file's wait."""
+        (``nbytes``) is small: a process's turn is not worth a small file's wait.
+
+        If the reader processes cannot start or one of them dies (killed, out of memory), the
+        pool is broken: this and every later call read in the calling thread instead, with a
+        warning on ``log``; the run goes on and gives the same results."""
         pool = self._pool
         if pool is None or (nbytes is not None and nbytes < self._inline_below):
             return fn(*args)
-        return pool.submit(fn, *args).result()
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool as exc:
+            self._discard(pool)
+            (log or _log).warning(
+                "the reader processes stopped (%s): reading in the flow's threads instead", exc
+            )
+            return fn(*args)
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         pool, self._pool = self._pool, None

@@ -185,13 +185,13 @@ def _retry_on_io_error(task, task_run, state) -> bool:
 )
 def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
     """Read one survey export through the codebook into the tidy response table."""
-    get_run_logger().info(
-        "ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave
-    )
+    log = get_run_logger()
+    log.info("ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave)
     key = survey_key(path, source, wave, config)
     sha = _file_sha(path)
+    size = Path(path).stat().st_size
     return READERS.run(
-        load_survey, path, source, wave, config, interim, key, sha, nbytes=Path(path).stat().st_size
+        load_survey, path, source, wave, config, interim, key, sha, nbytes=size, log=log
     )
 
 
@@ -207,12 +207,12 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
 def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     """Read one mobility file (Erasmus+ release or a school's spreadsheet) into tidy records."""
     m = config.mobility[index]
-    get_run_logger().info("ingesting mobility file %s (%s)", m.path.name, m.format)
+    log = get_run_logger()
+    log.info("ingesting mobility file %s (%s)", m.path.name, m.format)
     key = mobility_key(index, config)
     sha = _file_sha(m.path)
-    return READERS.run(
-        load_mobility, index, config, interim, key, sha, nbytes=m.path.stat().st_size
-    )
+    size = m.path.stat().st_size
+    return READERS.run(load_mobility, index, config, interim, key, sha, nbytes=size, log=log)
 
 
 @task(

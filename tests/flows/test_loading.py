@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -94,3 +95,28 @@ def test_an_input_error_raised_in_a_reader_process_keeps_file_row_and_column(tmp
     err = info.value
     assert (err.file, err.row) == (ka1.name, 3)
     assert str(err).startswith(f"{ka1.name}: row 3, column ?: not a valid ';'-separated KA1 row")
+
+
+def _die_in_a_reader_process() -> str:
+    """Kills the reader process it runs in (as the OOM killer would); returns in the parent
+    (whose pid the spawned process inherits in its environment)."""
+    if str(os.getpid()) != os.environ["TEST_LOADING_PARENT_PID"]:
+        os._exit(137)
+    return "read in the flow's thread"
+
+
+def test_a_dead_reader_process_falls_back_to_reading_in_the_thread(monkeypatch, caplog):
+    monkeypatch.setenv(READERS_ENV, "processes")
+    monkeypatch.setenv("TEST_LOADING_PARENT_PID", str(os.getpid()))
+    pool = ReaderPool()
+    pool.start(2)
+    try:
+        log = logging.getLogger("test_loading.readers")  # the tasks pass their run logger
+        log.propagate = True
+        with caplog.at_level("WARNING", logger=log.name):
+            assert pool.run(_die_in_a_reader_process, log=log) == "read in the flow's thread"
+        assert "the reader processes stopped" in caplog.text
+        assert not pool.active  # later files are read in the threads too
+        assert pool.run(os.getpid) == os.getpid()
+    finally:
+        pool.shutdown()

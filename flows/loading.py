@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -117,6 +118,19 @@ def _warm_up() -> None:
     """Run in each new reader process: nothing to do, importing this module was the work."""
 
 
+def _init_reader(parent: int) -> None:
+    """A reader process exits when the flow's process (pid ``parent``) is gone (killed with
+    SIGKILL, out of memory): nothing would ever send it work or stop it otherwise. The pid is
+    passed, not read here: the flow may have died while this process was still starting."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 class ReaderPool:
     """Reader processes for one flow run; ``run`` calls a body there, or inline if none."""
 
@@ -153,7 +167,10 @@ class ReaderPool:
         self._inline_below = 0 if self.mode() == "processes" else INLINE_MAX_BYTES
         # spawn, not fork: the flow process runs threads (Prefect's, the API server's)
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_reader,
+            initargs=(os.getpid(),),
         )
         for _ in range(workers):  # start them now: their imports overlap with the hashing
             self._pool.submit(_warm_up)

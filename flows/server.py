@@ -9,7 +9,8 @@ are imported, and without importing the server stack into the study's process.
 
 The command is Prefect's own (``prefect.server.api.server.SubprocessASGIServer`` in prefect
 3.9.1, which ``pyproject.toml`` pins): uvicorn serving the API factory with the UI off and the
-ephemeral set of services. It is also the one server the Dask workers report to (they inherit
+ephemeral set of services; run through a small wrapper that stops the server if the CLI dies
+without stopping it (SIGKILL, out of memory). It is also the one server the Dask workers report to (they inherit
 ``PREFECT_API_URL``); without it every worker process started a server of its own (measured:
 three per run, +40 s, +1 GB). The server is stopped when the CLI exits.
 """
@@ -31,6 +32,22 @@ import urllib.request
 from pathlib import Path
 
 PORTS = range(8000, 9000)
+
+# `python -m uvicorn ...`, plus a thread that stops the server when the CLI is gone: a CLI killed
+# with SIGKILL (or by the OOM killer) runs no atexit hook, and its server would run on forever.
+_WATCHED_UVICORN = """
+import os, runpy, signal, sys, threading, time
+parent = int(os.environ.pop("MOBILITY_STUDY_CLI_PID"))
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+    time.sleep(15)
+    os._exit(1)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = ["uvicorn", *sys.argv[1:]]
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
 # Prefect's exit code for "address already in use" from uvicorn: try another port.
 _PORT_IN_USE = 3
 
@@ -110,10 +127,10 @@ class TemporaryApi:
             flush=True,
         )
         return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+            [sys.executable, "-c", _WATCHED_UVICORN, "--app-dir", str(app_dir), "--factory",
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "error", "--lifespan", "on"],
-            env=env,
+            env={**env, "MOBILITY_STUDY_CLI_PID": str(os.getpid())},
         )  # fmt: skip
 
     def _wait_healthy(self, port: int, deadline: float) -> str:

@@ -105,6 +105,23 @@ def _sha_cached(path: str, mtime_ns: int, size: int) -> str:
     return provenance.sha256_file(Path(path))
 
 
+def hash_inputs(config: StudyConfig) -> None:
+    """Hash every input file now (cached per process): the flow's content keys then cost
+    nothing. A file that cannot be read is left for the flow to report."""
+    paths = [
+        *(s.path for s in config.surveys),
+        *(m.path for m in config.mobility),
+        config.enrolment,
+        config.codebook,
+        *(p for p in (config.schools_table, config.countries_table) if p is not None),
+    ]
+    for p in paths:
+        try:
+            _file_sha(p)
+        except OSError:
+            pass
+
+
 def survey_key(path: str, source: str, wave: str, config: StudyConfig) -> str:
     return "survey-" + _digest(
         _file_sha(path),

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -266,13 +267,19 @@ def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
         cwd=base, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     seen = []
+    children: list[psutil.Process] = []
     for line in proc.stdout:
         seen.append(line)
         if "stage: survey statistics" in line:
+            children = psutil.Process(proc.pid).children(recursive=True)
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=120)
     assert proc.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
+    # its temporary Prefect server (and any reader process) notices and exits: no orphan
+    assert any("uvicorn" in " ".join(c.cmdline()) for c in children), children
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [" ".join(c.cmdline())[:200] for c in alive]
     assert not (out / "latest").exists()  # nothing was published
     rerun = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert rerun.returncode == 0, rerun.stderr[-4000:]

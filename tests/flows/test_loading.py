@@ -120,3 +120,39 @@ def test_a_dead_reader_process_falls_back_to_reading_in_the_thread(monkeypatch, 
         assert pool.run(os.getpid) == os.getpid()
     finally:
         pool.shutdown()
+
+
+def test_reader_processes_exit_when_the_flow_process_is_killed(tmp_path):
+    """SIGKILL of the process that owns the pool (no cleanup runs): its readers exit anyway."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from flows.loading import ReaderPool\n"
+        "if __name__ == '__main__':\n"
+        "    os.environ['MOBILITY_STUDY_READERS'] = 'processes'\n"
+        "    pool = ReaderPool()\n"
+        "    pool.start(2)\n"
+        "    pool.run(os.getpid)\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(600)\n",
+        encoding="utf-8",
+    )
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+        children = psutil.Process(owner.pid).children(recursive=True)
+        workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+        assert len(workers) == 2, [" ".join(c.cmdline())[:200] for c in children]
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=30)
+        _gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, [w.pid for w in alive]
+    finally:
+        if owner.poll() is None:
+            owner.kill()

@@ -139,6 +139,12 @@ class ReaderPool:
         self._inline_below = INLINE_MAX_BYTES
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        # Prefect and Dask may pickle the flow's module-level objects (a served flow run, Dask
+        # tasks): a pool's processes belong to the process that started them, so it travels
+        # as a new, empty pool
+        return (type(self), ())
+
     @staticmethod
     def mode() -> str:
         mode = (os.environ.get(READERS_ENV) or "auto").strip().lower()

@@ -156,3 +156,22 @@ def test_reader_processes_exit_when_the_flow_process_is_killed(tmp_path):
     finally:
         if owner.poll() is None:
             owner.kill()
+
+
+def test_a_pool_pickles_as_a_new_empty_pool(monkeypatch):
+    """Dask and served flow runs pickle the flow's tasks and, with them, the module's pool."""
+    import pickle
+
+    import cloudpickle
+
+    from flows import study
+
+    monkeypatch.setenv(READERS_ENV, "processes")
+    pool = ReaderPool()
+    pool.start(1)
+    try:
+        copy = pickle.loads(pickle.dumps(pool))
+        assert pool.active and not copy.active
+    finally:
+        pool.shutdown()
+    cloudpickle.loads(cloudpickle.dumps(study.ingest_mobility))  # what the Dask runner sends

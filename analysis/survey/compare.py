@@ -162,4 +162,3 @@ def rao_scott(design: SurveyDesign, row: str, col: str) -> dict[str, float | int
         "uncorrected_p_value": r.uncorrected_p_value,
         "n": r.n,
     }
-

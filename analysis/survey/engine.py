@@ -32,7 +32,8 @@ import pandas as pd
 import polars as pl
 import svy
 from pandas.api.extensions import ExtensionArray
-from scipy import stats
+
+from analysis.survey.raoscott import RaoScottTest
 
 _STRATUM_POP = "__svy_pop_size"
 _WEIGHT = "__svy_weight"
@@ -89,23 +90,6 @@ def _sample(frame: pd.DataFrame, d: EngineDesign) -> svy.Sample:
     return svy.Sample(pdf, svy.Design(**design_kw))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class RaoScottResult:
-    """Rao-Scott second-order corrected F test of independence (R ``svychisq(statistic="F")``)."""
-
-    f: float
-    ndf: float
-    ddf: float
-    p_value: float
-    chisq: float  # Pearson X2 on the weighted table rescaled to n
-    chisq_df: float
-    chisq_p_value: float  # first-order Rao-Scott: X2 * df / trace(Delta) ~ chi2(df), scipy
-    uncorrected_p_value: (
-        float  # X2 ~ chi2(df): Pearson's test, valid only for the unweighted design
-    )
-    n: int
-
-
 def _as_labels_rowwise(s: pd.Series) -> pd.Series:
     """:func:`_as_labels` computed row by row (the definition; used on distinct values only)."""
     txt = s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
@@ -143,7 +127,7 @@ def _as_labels(s: pd.Series) -> pd.Series:
     return pd.Series(labels[idx], index=s.index, name=s.name, dtype=object)
 
 
-def rao_scott(frame: pd.DataFrame, d: EngineDesign, row: str, col: str) -> RaoScottResult:
+def rao_scott(frame: pd.DataFrame, d: EngineDesign, row: str, col: str) -> RaoScottTest:
     """svy's Rao-Scott F for the two-way table ``row`` x ``col`` (cross-check only).
 
     The report uses :func:`analysis.survey.raoscott.rao_scott_test`.  svy (``drop_nulls``)
@@ -160,19 +144,16 @@ def rao_scott(frame: pd.DataFrame, d: EngineDesign, row: str, col: str) -> RaoSc
         raise EngineError(f"Rao-Scott {row} x {col}: {exc}") from exc
     f = table.stats.f
     chi = table.stats.chisq
-    fval, ndf, ddf = float(f.value), float(f.df_num), float(f.df_den)
-    cval, cdf = float(chi.value), float(chi.df)
-    return RaoScottResult(
-        f=fval,
-        ndf=ndf,
-        ddf=ddf,
-        p_value=float(stats.f.sf(fval, ndf, ddf)),
-        chisq=cval,
-        chisq_df=cdf,
-        # first-order correction: X2 / mean eigenvalue of Delta = F * df (R "Chisq")
-        chisq_p_value=float(stats.chi2.sf(fval * cdf, cdf)),
-        uncorrected_p_value=float(stats.chi2.sf(cval, cdf)),
-        n=n_used,
+    fval, cval = float(f.value), float(chi.value)
+    return RaoScottTest.from_statistics(
+        fval,
+        float(f.df_num),
+        float(f.df_den),
+        cval,
+        float(chi.df),
+        cval / fval if fval else float("nan"),
+        n_used,
+        *(tuple(sorted(sub[v].dropna().unique())) for v in (row, col)),
     )
 
 

@@ -68,6 +68,36 @@ class RaoScottTest:
     row_levels: tuple[str, ...]
     col_levels: tuple[str, ...]
 
+    @classmethod
+    def from_statistics(
+        cls,
+        f: float,
+        ndf: float,
+        ddf: float,
+        chisq: float,
+        chisq_df: float,
+        trace_delta: float,
+        n: int,
+        row_levels: tuple[str, ...],
+        col_levels: tuple[str, ...],
+    ) -> RaoScottTest:
+        """The test from its statistics; the p-values with scipy (svy's own tails lose
+        relative precision below 1e-10)."""
+        return cls(
+            f=f,
+            ndf=ndf,
+            ddf=ddf,
+            p_value=float(stats.f.sf(f, ndf, ddf)),
+            chisq=chisq,
+            chisq_df=chisq_df,
+            chisq_p_value=float(stats.chi2.sf(f * chisq_df, chisq_df)),
+            trace_delta=trace_delta,
+            uncorrected_p_value=float(stats.chi2.sf(chisq, chisq_df)),
+            n=n,
+            row_levels=row_levels,
+            col_levels=col_levels,
+        )
+
 
 def _label_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Integer level codes (-1: missing) and the sorted string labels of a column.
@@ -203,18 +233,6 @@ def rao_scott_test(design: SurveyDesign, row: str, col: str) -> RaoScottTest:
     df = float((nr - 1) * (nc - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         fval = x2 / tr
-    ndf, ddf = d0, d0 * design.degf
-    return RaoScottTest(
-        f=fval,
-        ndf=ndf,
-        ddf=ddf,
-        p_value=float(stats.f.sf(fval, ndf, ddf)),
-        chisq=x2,
-        chisq_df=df,
-        chisq_p_value=float(stats.chi2.sf(fval * df, df)),
-        trace_delta=tr,
-        uncorrected_p_value=float(stats.chi2.sf(x2, df)),
-        n=n_used,
-        row_levels=tuple(rlev),
-        col_levels=tuple(clev),
+    return RaoScottTest.from_statistics(
+        fval, d0, d0 * design.degf, x2, df, tr, n_used, tuple(rlev), tuple(clev)
     )

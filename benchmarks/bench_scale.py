@@ -20,7 +20,7 @@ survey responses in Qualtrics and LimeSurvey exports, an Erasmus+ KA1 CSV of
    estimate   ``build_design`` + the survey tables of ``survey_result_tables`` except the model,
               ``response_rate_table``, ``mobility_result_tables`` (incl. its small trend fits)
    model      the survey logistic model (``_model_table``: ``models.intends_abroad``)
-   assemble   ``flows.study.assemble_results``: data quality, disclosure control, changes
+   assemble   ``flows.assembly.assemble_results``: data quality, disclosure control, changes
    render     ``render_report`` (view model, figures, jinja2) + ``reports.outputs.write_outputs``
               (HTML, results.json, CSV, XLSX, PDF through Chromium)
    ========== =================================================================================
@@ -158,10 +158,11 @@ def run_stages(config_path: Path, out_dir: Path, *, chunk_rows: int | None = Non
     from analysis.mobility.study import mobility_result_tables
     from analysis.sample import response_rate_table
     from analysis.survey import study as survey_study
+    from flows.assembly import assemble_results
     from flows.config_io import load_config
+    from flows.hashing import file_sha as _file_sha
     from flows.loading import reference_tables
     from flows.loading import write_interim as _write_interim
-    from flows.study import _file_sha, assemble_results
     from reports.outputs import write_outputs
     from reports.render import render_report
 

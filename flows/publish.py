@@ -85,6 +85,13 @@ def discard(paths: RunPaths) -> None:
     shutil.rmtree(paths.staging, ignore_errors=True)
 
 
+def write_index(root: Path) -> None:
+    """Rewrite ``index.html``, the list of published runs."""
+    from reports.history import render_index
+
+    (root / "index.html").write_text(render_index(list_runs(root)), encoding="utf-8")
+
+
 def list_runs(root: Path) -> list[dict]:
     """Published runs, newest first, with what their results.json says about them."""
     runs = []

@@ -3,7 +3,7 @@
 import pytest
 from prefect import flow, task
 
-from flows.study import _retry_on_io_error
+from flows.cache import retry_on_io_error as _retry_on_io_error
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -1,0 +1,141 @@
+"""The study's Prefect tasks: one per input file, one per statistics family, one for the outputs.
+
+Tasks are coarse and exchange file paths or small result objects, never large frames: big
+intermediates are Parquet files under ``<output>/.interim/`` named by their cache key (see
+:mod:`flows.cache`). The loading bodies live in :mod:`flows.loading` (no Prefect there: they
+may run in reader processes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from analysis.config import StudyConfig
+from analysis.ingest import load_codebook
+from analysis.sample import response_rate_table
+from flows.cache import (
+    CACHE_EXPIRATION,
+    enrolment_key,
+    keyed,
+    mobility_key,
+    retry_on_io_error,
+    stats_key,
+    survey_key,
+)
+from flows.hashing import file_sha
+from flows.loading import ReaderPool, load_mobility, load_survey
+from flows.loading import load_enrolment as _load_enrolment
+
+# reader processes of the running flow (none: the loading tasks read in their own thread)
+READERS = ReaderPool()
+
+
+@task(
+    name="ingest-survey",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_on_io_error,
+    persist_result=True,
+    cache_key_fn=keyed(lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
+    """Read one survey export through the codebook into the tidy response table."""
+    log = get_run_logger()
+    log.info("ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave)
+    key = survey_key(path, source, wave, config)
+    sha = file_sha(path)
+    size = Path(path).stat().st_size
+    return READERS.run(
+        load_survey, path, source, wave, config, interim, key, sha, nbytes=size, log=log
+    )
+
+
+@task(
+    name="ingest-mobility",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_on_io_error,
+    persist_result=True,
+    cache_key_fn=keyed(lambda p: mobility_key(p["index"], p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
+    """Read one mobility file (Erasmus+ release or a school's spreadsheet) into tidy records."""
+    m = config.mobility[index]
+    log = get_run_logger()
+    log.info("ingesting mobility file %s (%s)", m.path.name, m.format)
+    key = mobility_key(index, config)
+    sha = file_sha(m.path)
+    size = m.path.stat().st_size
+    return READERS.run(load_mobility, index, config, interim, key, sha, nbytes=size, log=log)
+
+
+@task(
+    name="load-enrolment",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_on_io_error,
+    persist_result=True,
+    cache_key_fn=keyed(lambda p: enrolment_key(p["config"])),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def load_enrolment(config: StudyConfig, interim: str) -> dict:
+    """Read enrolment per school, year and gender (the population of every rate)."""
+    key = enrolment_key(config)
+    return _load_enrolment(config, interim, key, file_sha(config.enrolment))
+
+
+@task(
+    name="survey-statistics",
+    persist_result=True,
+    cache_key_fn=lambda ctx, p: stats_key("survey-stats-", p),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
+    """Weights, design-based estimates, comparisons and models for the survey."""
+
+    surveys = [r for r in inputs if "responses" in r]
+    enrol = next(r for r in inputs if "enrolment" in r)
+    responses = pd.concat([pd.read_parquet(r["responses"]) for r in surveys], ignore_index=True)
+    enrolment = pd.read_parquet(enrol["enrolment"])
+    variables = load_codebook(config.codebook).variable_types()
+    from analysis.survey.study import survey_result_tables
+
+    tables, _weighted = survey_result_tables(responses, enrolment, config, variables)
+    return [response_rate_table(responses, enrolment), *tables]
+
+
+@task(
+    name="mobility-statistics",
+    persist_result=True,
+    cache_key_fn=lambda ctx, p: stats_key("mobility-stats-", p),
+    cache_expiration=CACHE_EXPIRATION,
+)
+def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
+    """Outgoing-mobility indicators and trend models."""
+
+    records = pd.concat(
+        [pd.read_parquet(r["records"]) for r in inputs if "records" in r], ignore_index=True
+    )
+    enrolment = pd.read_parquet(next(r for r in inputs if "enrolment" in r)["enrolment"])
+    from analysis.mobility.study import mobility_result_tables
+
+    return list(mobility_result_tables(records, enrolment, config))
+
+
+@task(name="write-outputs", retries=1, cache_policy=NO_CACHE)
+def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
+    """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
+
+    from reports.outputs import write_outputs as _write
+    from reports.render import render_report
+
+    html = render_report(results, lang, run_identity)
+    paths = _write(results, html, Path(out_dir), lang)
+    return {k: str(v) for k, v in paths.items()}

@@ -58,6 +58,11 @@ class Estimate:
     def domain_dict(self) -> dict[str, str]:
         return dict(self.domain)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Estimate:
+        """The inverse of :meth:`to_dict` (non-finite numbers come back as ``None``)."""
+        return cls(**{**d, "domain": domain_of(**dict(d.get("domain") or {}))})
+
     def with_suppression(self, reason: str) -> Estimate:
         return replace(self, suppressed=reason)
 
@@ -122,6 +127,27 @@ class ResultSet:
             if t.id == table_id:
                 return t
         raise KeyError(table_id)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ResultSet:
+        """The inverse of :meth:`to_dict`: a ResultSet read back from ``results.json``."""
+        by_key = {e["key"]: Estimate.from_dict(e) for e in d.get("estimates", [])}
+        tables = tuple(
+            ResultTable(
+                t["id"],
+                t["section"],
+                tuple(by_key[k] for k in t["keys"]),
+                tuple(t.get("dims") or ()),
+                tuple(t.get("notes") or ()),
+            )
+            for t in d.get("tables", [])
+        )
+        return cls(
+            dict(d.get("study") or {}),
+            tables,
+            dict(d.get("data_quality") or {}),
+            dict(d.get("provenance") or {}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         counts = Counter(e.key for e in self.estimates())

@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from analysis.results import Estimate, ResultSet, ResultTable
 from reports import figures as F
+from reports import findings as RF
 from reports.bases import BaseTranslator
 from reports.format import (
     DASH,
@@ -1091,27 +1092,12 @@ def _sample_extra(ctx: _Ctx) -> list[dict]:
 
 
 def _comparison_sentences(ctx: _Ctx) -> list[dict]:
-    t = _table_or_none(ctx.results, "comparisons.differences")
-    if t is None:
-        return []
-    items = []
-    for e in _shown(t.estimates):
-        if e.ci_low is None or e.ci_high is None:
-            continue
-        p = e.p_adjusted if e.p_adjusted is not None else e.p_value
-        what = f"{ctx.var_name(e.variable)}, {ctx.level(e)}"
-        unit = " " + ctx.t("pp_unit") if _kind(e) == "pp" else ""
-        items.append(
-            ctx.t(
-                "comparison_sentence",
-                what=what,
-                diff=format_field(e, "estimate", ctx.lang) + unit,
-                lo=format_field(e, "ci_low", ctx.lang),
-                hi=format_field(e, "ci_high", ctx.lang),
-                p=("" if fmt_p(p, ctx.lang).startswith("<") else "= ") + fmt_p(p, ctx.lang),
-                sig=ctx.t("not_significant") if p is None or p >= 0.05 else ctx.t("significant"),
-            )
-        )
+    """One sentence per difference that earns one (conditions in :mod:`reports.findings`)."""
+    index = {e.key: e for e in ctx.results.estimates()}
+    items = [
+        "".join(p.get("text", p.get("num", "")) for p in _render_finding(ctx, f, index, "text"))
+        for f in RF.comparison_findings(ctx.results)
+    ]
     return [{"type": "list", "entries": items}] if items else []
 
 
@@ -1132,146 +1118,62 @@ def _split(template: str, values: Mapping[str, Any]) -> list[dict[str, str]]:
     return parts
 
 
-def _find(results: ResultSet, tid: str, pred: Callable[[Estimate], bool]) -> list[Estimate]:
-    t = _table_or_none(results, tid)
-    return [e for e in _shown(t.estimates) if pred(e)] if t else []
+def _name_text(ctx: _Ctx, n: RF.Name) -> str:
+    """A name of a finding in the report's language."""
+    if n.dim == "variable":
+        return ctx.var_name(n.value)
+    if n.dim == "academic_year":
+        return fmt_academic_year(n.value)
+    if n.dim == "school" and n.value in RF.REST_VALUES:
+        return ctx.t("other_schools")
+    if n.value in ("high", "low"):  # e.g. barrier_finance high_vs_low: 4-5 against 1-2
+        name = ctx.var_name(n.dim)
+        return ctx.t(f"group_{n.value}", name=name[:1].lower() + name[1:])
+    return ctx.dim_value(n.dim, n.value)
 
 
-def _ci_finding(
-    template: str, e: Estimate, value_name: str, lang: str, link: Any
-) -> dict[str, Any]:
-    """A key finding quoting one estimate and its 95% CI (``{value_name}``, ``{lo}``, ``{hi}``)."""
-    values = {
-        value_name: _num(e, "estimate", lang),
-        "lo": _num(e, "ci_low", lang),
-        "hi": _num(e, "ci_high", lang),
-    }
-    return {"parts": _split(template, values), "ref": link}
+def _quote_text(ctx: _Ctx, e: Estimate, fld: str) -> str:
+    """A quoted field as comparison prose shows it: a difference with its unit, a p-value
+    with its relation ("= 0.12", "< 0.001")."""
+    text = format_field(e, fld, ctx.lang)
+    if fld in ("p_value", "p_adjusted"):
+        return text if text.startswith("<") else "= " + text
+    if fld == "estimate" and _kind(e) == "pp":
+        return text + " " + ctx.t("pp_unit")
+    return text
+
+
+def _render_finding(
+    ctx: _Ctx, f: RF.Finding, index: Mapping[str, Estimate], section: str
+) -> list[dict[str, str]]:
+    """The parts of a finding: ``{"text"}`` or, in key findings, ``{"num", "key", "field"}``
+    (a number traceable to results.json). Template ids joined by ``+`` are concatenated."""
+    template = "".join(ctx.L[section][t] for t in f.template.split("+"))
+    values: dict[str, Any] = {}
+    for k, v in f.values.items():
+        if isinstance(v, RF.Name):
+            values[k] = _name_text(ctx, v)
+        elif section == "findings":
+            values[k] = _num(index[v.key], v.field, ctx.lang)
+        else:
+            values[k] = _quote_text(ctx, index[v.key], v.field)
+    return _split(template, values)
 
 
 def key_findings(
     results: ResultSet, lang: str, refs: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[dict[str, Any]]:
-    """3-5 findings chosen by rule from the estimates present; each is a list of parts
-    (``{"text"}`` or ``{"num", "key", "field"}``) and a reference to its table or figure."""
-    L = load_labels(lang)["findings"]
+    """The findings of :func:`reports.findings.key_findings` (each earned by a condition on
+    the results), as lists of parts (``{"text"}`` or ``{"num", "key", "field"}``) with a
+    reference to their table or figure."""
     refs = refs or {}
+    ctx = _Ctx(results, lang, load_labels(lang))
+    index = {e.key: e for e in results.estimates()}
     out = []
-    cfg = results.provenance.get("config") or {}
-    covid = [str(y) for y in cfg.get("covid_break_years", (2019, 2020))]
-
-    def ref(*ids: str) -> dict[str, str] | None:
-        for i in ids:
-            if i in refs:
-                return dict(refs[i])
-        return None
-
-    group = sorted(
-        _find(
-            results, "mobility.outgoing_rate_group", lambda e: "academic_year" in e.domain_dict()
-        ),
-        key=lambda e: int(e.domain_dict()["academic_year"]),
-    )
-    if group:
-        last = group[-1]
-        by_year = {e.domain_dict()["academic_year"]: e for e in group}
-        covid_pts = [by_year[y] for y in covid if y in by_year]
-        pre_year = str(int(covid[0]) - 1) if covid else None
-        vals: dict[str, Any] = {
-            "year": fmt_academic_year(last.domain_dict()["academic_year"]),
-            "rate": _num(last, "estimate", lang),
-        }
-        if covid_pts and pre_year in by_year and last.domain_dict()["academic_year"] not in covid:
-            # the COVID year shown is the lowest one (selection, not computation)
-            low = min(covid_pts, key=lambda e: e.estimate)
-            vals |= {
-                "covid_rate": _num(low, "estimate", lang),
-                "covid_year": fmt_academic_year(low.domain_dict()["academic_year"]),
-                "pre_rate": _num(by_year[pre_year], "estimate", lang),
-                "pre_year": fmt_academic_year(pre_year),
-            }
-            text = L["outgoing_rate"]
-        else:
-            text = L["outgoing_rate_short"]
-        out.append(
-            {
-                "parts": _split(text, vals),
-                "ref": ref("mobility.trend", "mobility.outgoing_rate_group"),
-            }
-        )
-
-    def euro(school: Callable[[str | None], bool]) -> list[Estimate]:
-        return _find(
-            results,
-            "mobility.euroregion",
-            lambda e: e.statistic in PCT_STATISTICS and school(e.domain_dict().get("school")),
-        )
-
-    def latest(ests: list[Estimate]) -> Estimate:
-        return max(ests, key=lambda x: int(x.domain_dict().get("academic_year", 0)))
-
-    eur = euro(lambda s: s == NORD_EUROPE)
-    if eur:
-        e = latest(eur)
-        y = e.domain_dict().get("academic_year")
-        vals = {"share": _num(e, "estimate", lang), "year": fmt_academic_year(y) if y else ""}
-        text = L["euroregion" if y else "euroregion_noyear"]
-        rest = [
-            r
-            for r in euro(lambda s: s in ("rest", "rest_of_group", "others"))
-            if r.domain_dict().get("academic_year") == y
-        ]
-        if rest:
-            vals["rest"] = _num(rest[0], "estimate", lang)
-            text += L["euroregion_rest"]
-        out.append({"parts": _split(text, vals), "ref": ref("mobility.euroregion")})
-
-    fin = _find(
-        results,
-        "models.intends_abroad",
-        lambda e: (
-            e.statistic == "odds_ratio"
-            and "barrier_finance" in (e.level or e.variable)
-            and e.ci_low is not None
-            and e.ci_high is not None
-        ),
-    )
-    if fin:
-        e = fin[0]
-        out.append(_ci_finding(L["finance"], e, "or", lang, ref("models.intends_abroad")))
-
-    top2 = _find(
-        results,
-        "survey.dual_degree",
-        lambda e: (
-            e.statistic in PCT_STATISTICS
-            and (e.key.endswith(".top2") or e.level == "top2")
-            and _overall(e)
-            and e.ci_low is not None
-        ),
-    )
-    dd = _find(
-        results,
-        "survey.dual_degree",
-        lambda e: e.statistic == "mean" and _overall(e) and e.ci_low is not None,
-    )
-    if top2:
-        e = top2[0]
-        out.append(_ci_finding(L["dual_degree_top2"], e, "p", lang, ref("survey.dual_degree")))
-    elif dd:
-        e = dd[0]
-        out.append(_ci_finding(L["dual_degree"], e, "mean", lang, ref("survey.dual_degree")))
-
-    if len(out) < 5:
-        it = _find(
-            results,
-            "survey.experience",
-            lambda e: e.variable == "intends_abroad" and _overall(e) and e.ci_low is not None,
-        )
-        if it:
-            e = it[0]
-            out.append(_ci_finding(L["intends"], e, "p", lang, ref("survey.experience")))
-    return out[:5]
+    for f in RF.key_findings(results):
+        link = next((dict(refs[i]) for i in f.refs if i in refs), None)
+        out.append({"parts": _render_finding(ctx, f, index, "findings"), "ref": link})
+    return out
 
 
 def key_findings_markdown(results: ResultSet, lang: str) -> str:

@@ -3,7 +3,9 @@ robustness to absent tables, outputs beside the HTML."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -191,7 +193,7 @@ def test_every_table_is_rendered_with_a_numbered_caption(html, results):
     assert page.count('<svg role="img" aria-label="') == len(figs)
 
 
-def test_table_cells_name_statistic_base_and_suppression(html):
+def test_table_cells_name_statistic_base_and_suppression(html, results):
     page = html["en"]
     # survey.experience: weighted %, logit CI, n per row, suppressed cells as [c] with legend
     assert "Estimate (%)" in page and "95% CI" in page and "n (unweighted)" in page
@@ -199,33 +201,63 @@ def test_table_cells_name_statistic_base_and_suppression(html):
     assert "Weighted estimates; n is the unweighted number" in page
     assert re.search(r'<td class="num-col" data-key="[^"]+">\[c\]</td>', page)
     assert "[c] confidential" in page
-    # an estimate of the fixture: IMT Nord Europe went abroad 210/655 = 32.06% -> "32.1"
-    assert 'data-key="survey.went_abroad.by_school.imt_nord_europe">32.1</td>' in page
+    # an estimate of the fixture, formatted independently (one decimal, in %)
+    e = results.estimate("survey.went_abroad.by_school.imt_nord_europe")
+    shown = f"{e.estimate * 100:.1f}"
+    assert f'data-key="survey.went_abroad.by_school.imt_nord_europe">{shown}</td>' in page
     # French: decimal comma in tables, NBSP thousands
     fr = html["fr"]
-    assert 'data-key="survey.went_abroad.by_school.imt_nord_europe">32,1</td>' in fr
-    assert f"2{NBSP}033" in fr  # 2,033 respondents of wave 2024
+    assert (
+        f'data-key="survey.went_abroad.by_school.imt_nord_europe">{shown.replace(".", ",")}</td>'
+        in fr
+    )
+    # data/raw/README.md: the Qualtrics export has 2573 data rows
+    assert f"2{NBSP}573" in fr and "2,573" in page
 
 
-def test_alt_text_is_generated_from_the_data(html):
+def test_alt_text_is_generated_from_the_data(html, results):
     page = html["en"]
     m = re.search(
         r'<svg role="img" aria-label="([^"]+)"[^>]*id="fig-mobility-rate-by-school-svg"', page
     )
     assert m, "figure 1 missing"
     alt = m.group(1)
-    # fixture: IMT Nord Europe 336/2100 = 16.0 % is the highest rate in 2023-24
-    assert "2023-24" in alt and "IMT Nord Europe (16.0%)" in alt
+    # the latest year of the fixture and its highest and lowest school rates (from results)
+    rates = [
+        e
+        for e in results.table("mobility.outgoing_rate").estimates
+        if e.domain_dict().get("academic_year") == "2022" and e.estimate is not None
+    ]
+    top = max(rates, key=lambda e: e.estimate)
+    bottom = min(rates, key=lambda e: e.estimate)
+    names = results.study["schools"]
+    assert "2022-23" in alt
+    assert f"{names[top.domain_dict()['school']]} ({top.estimate * 100:.1f}%)" in alt
+    assert f"{names[bottom.domain_dict()['school']]} ({bottom.estimate * 100:.1f}%)" in alt
     assert "Horizontal bar chart" in alt
 
 
 def test_changes_and_provenance_sections(html, results):
+    from analysis.changes import changes_since
+
     page = html["en"]
-    assert "20240601T120000Z-1a2b3c4d" in page  # previous run
-    assert "mobility.outgoing_students.imt_nord_europe.2022" in page  # revised figure
-    assert "0123456789abcdef0123456789abcdef01234567" in page  # git commit
-    assert "ab" * 32 in page  # sha256 of an input
+    assert "0123456789abcdef0123456789abcdef01234567" in page  # git commit (fixed by the fixture)
+    sha = hashlib.sha256((REPO / "data" / "raw" / "enrolment.csv").read_bytes()).hexdigest()
+    assert sha in page  # sha256 of an input
     assert 'href="data:application/json;base64,' in page
+    # a previous run in which one past mobility count was lower: the comparison code says
+    # what changed, the report shows it
+    now = results.to_dict()
+    before = json.loads(json.dumps(now))
+    key = "mobility.counts.participants.imt_nord_europe.2021"
+    old = next(e for e in before["estimates"] if e["key"] == key)
+    old["estimate"] -= 7
+    before["provenance"]["run_name"] = "20240601T120000Z-1a2b3c4d"
+    changes = changes_since(before, now)
+    again = replace(results, data_quality={**results.data_quality, "changes": changes})
+    page = render_report(again, "en", RUN_A)
+    assert "20240601T120000Z-1a2b3c4d" in page  # previous run
+    assert key in page  # revised figure
     first_run = replace(
         results, data_quality={**results.data_quality, "changes": {"previous_run": None}}
     )
@@ -247,12 +279,9 @@ def test_byte_identical_in_a_fresh_process(html):
     """A new interpreter (other hash seed, fresh matplotlib) gives the same bytes."""
     code = (
         f"import hashlib, sys; sys.path.insert(0, {str(REPO)!r})\n"
-        "from tests.reports.conftest import build_results\n"
-        "from analysis.disclosure import apply_disclosure_control\n"
-        "from dataclasses import replace\n"
+        "from tests.reports.conftest import load_results\n"
         "from reports.render import render_report, strip_run_identity\n"
-        "r, rep = apply_disclosure_control(build_results())\n"
-        "r = replace(r, data_quality={**r.data_quality, 'disclosure': rep})\n"
+        "r = load_results()\n"
         "h = strip_run_identity(render_report(r, 'en', {'flow_run_id': 'x'}))\n"
         "print(hashlib.sha256(h.encode()).hexdigest())\n"
     )
@@ -309,14 +338,16 @@ def test_every_number_in_the_key_findings_matches_results_json(results, lang, tm
 def test_findings_follow_the_rules(results, html):
     c = _parse(html["en"])
     keys = {k for k, _, _ in c.nums}
-    assert "mobility.outgoing_rate.group.2023" in keys  # last year
-    assert "mobility.outgoing_rate.group.2020" in keys  # lowest COVID year
-    assert "mobility.outgoing_rate.group.2018" in keys  # year before COVID
-    assert "mobility.euroregion.imt_nord_europe.2023" in keys
-    assert "models.intends_abroad.barrier_finance" in keys
-    assert "survey.interest_dual_degree.mean" in keys
+    assert "mobility.outgoing_rate_group.2022" in keys  # last year
+    # data/raw/README.md: the COVID dip is deepest in 2020-21 (IMT Nord Europe 69 students)
+    assert "mobility.outgoing_rate_group.2020" in keys  # lowest COVID year
+    assert "mobility.outgoing_rate_group.2018" in keys  # year before COVID
+    assert "mobility.euroregion.share.by_school.imt_nord_europe" in keys
+    assert "models.intends_abroad.odds_ratio.barrier_finance" in keys
+    assert "survey.interest_dual_degree.top2" in keys  # the top-2 share before the mean
+    rate = results.estimate("mobility.outgoing_rate_group.2022").estimate
     md = key_findings_markdown(results, "en")
-    assert md.startswith("- In 2023-24, 13.0% of the students")
+    assert md.startswith(f"- In 2022-23, {rate * 100:.1f}% of the students")
 
 
 # --------------------------------------------------------------------------- robustness
@@ -396,11 +427,13 @@ def test_outputs_json_csv_xlsx(results, tmp_path):
     assert hidden and all(e["estimate"] is None and e["n_unweighted"] is None for e in hidden)
     rows = paths["csv:mobility.counts"].read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("school,academic_year,key,")
-    eurecom = [r for r in rows if r.startswith("eurecom,2023,")]
-    # suppressed: empty estimate, reason "count"
-    assert eurecom[0].split(",")[7] == "" and eurecom[0].endswith(
-        ",False,,count"
-    )  # base text blanked too
+    # a small count of the dual-degree table: empty estimate and base, reason "count"
+    small = next(
+        e for e in results.table("survey.dual_degree").estimates if e.suppressed == "count"
+    )
+    text = paths["csv:survey.dual_degree"].read_text(encoding="utf-8")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["key"] == small.key)
+    assert row["estimate"] == "" and row["base"] == "" and row["suppressed"] == "count"
     wb = load_workbook(paths["xlsx"])
     assert "contents" in wb.sheetnames and "survey.formula" in wb.sheetnames
     ws = wb["survey.formula"]
@@ -448,50 +481,56 @@ def test_run_index_lists_runs_and_escapes():
 
 def test_sample_filters_and_data_quality_alerts(html):
     page = html["en"]
-    assert "unfinished 41; duplicate 12; speeder 9" in page  # filters per file
-    assert "Filtered out of survey_2024.csv (speeder)" in page
-    assert "Personal-data columns dropped from survey_2024.csv" in page
-    assert "email" not in page and "ipaddr" not in page  # names of personal columns: never
-    assert "Break in series for survey_2024.csv" in page
-    assert "Unknown schools in erasmus_ka1.csv" in page and "Ecole X" not in page
+    # data/raw/README.md: 4 previews, 3 spam, 112 unfinished, 6 speeders, 5 duplicates
+    assert (
+        "qualtrics_preview 4; qualtrics_spam 3; unfinished 112; speeder 6; duplicate 5" in page
+    )  # filters per file
+    assert "Filtered out of survey_2023_qualtrics.csv (speeder)" in page
+    assert "Personal-data columns dropped from survey_2023_qualtrics.csv" in page
+    # names of personal columns: never
+    assert "RecipientEmail" not in page and "IPAddress" not in page
+    assert "Break in series for survey_2023_qualtrics.csv" in page
+    # an Erasmus code that looks IMT but is not in the school table: counted, not named
+    assert "IMT-looking sender Erasmus codes not in the school table, in erasmus_ka1" in page
+    assert "FDOUAI12" not in page
 
 
-def test_findings_compare_nord_europe_with_the_rest_and_link_to_the_figure(html):
+def test_findings_compare_nord_europe_with_the_rest_and_link_to_the_figure(html, results):
     page = html["en"]
-    # fixture: IMT Nord Europe 156/336 = 46.4 %; other schools (66+38+36+1)/749 = 18.8 %
-    assert "46.4%</span> of IMT Nord Europe's outgoing mobilities in 2023-24" in page.replace(
+    ne = results.estimate("mobility.euroregion.share.by_school.imt_nord_europe").estimate
+    rest = results.estimate("mobility.euroregion.share.rest_of_group").estimate
+    # data/raw/README.md: IMT Nord Europe sends far more of its students to the Euroregion
+    assert ne > 2 * rest
+    assert f"{ne * 100:.1f}%</span> of IMT Nord Europe's outgoing mobilities went" in page.replace(
         "&#39;", "'"
     )
     assert (
-        'The other IMT schools sent <span class="num" data-key="mobility.euroregion.rest_of_group.2023" data-field="estimate">18.8%</span>'
-        in page
+        'The other IMT schools sent <span class="num" data-key="mobility.euroregion.share.rest_of_group" '
+        f'data-field="estimate">{rest * 100:.1f}%</span>' in page
     )
     assert '(<a href="#fig-mobility-trend">see Figure 2</a>)' in page
 
 
 def test_dual_degree_finding_prefers_the_top_two_share(results):
+    top2 = results.estimate("survey.interest_dual_degree.top2").estimate
+    mean = results.estimate("survey.interest_dual_degree.mean").estimate
+    md = key_findings_markdown(results, "fr")
+    share = f"{top2 * 100:.1f}".replace(".", ",")
+    assert f"{share}{NBSP}% des répondants sont intéressés par un double diplôme" in md
+    assert "en moyenne" not in md
+    # without the top-2 share, the mean
     t = results.table("survey.dual_degree")
-    top2 = Estimate(
-        "survey.interest_dual_degree.top2",
-        "survey.dual_degree",
-        "proportion",
-        "interest_dual_degree",
-        0.5604,
-        ci_low=0.5387,
-        ci_high=0.5819,
-        ci_method="logit",
-        n_unweighted=2033,
-        weighted=True,
-    )
-    res = replace(
+    no_top2 = replace(
         results,
         tables=tuple(
-            replace(x, estimates=(*x.estimates, top2)) if x is t else x for x in results.tables
+            replace(x, estimates=tuple(e for e in x.estimates if not e.key.endswith(".top2")))
+            if x is t
+            else x
+            for x in results.tables
         ),
     )
-    md = key_findings_markdown(res, "fr")
-    assert f"56,0{NBSP}% des répondants sont intéressés par un double diplôme" in md
-    assert "en moyenne" not in md
+    md = key_findings_markdown(no_top2, "fr")
+    assert f"en moyenne de {mean:.2f}".replace(".", ",") in md
 
 
 def test_contrasts_are_labelled(html):
@@ -505,22 +544,24 @@ def test_counts_over_years_are_one_column_per_year(html):
     i = page.index("Outgoing students by school and academic year</caption>")
     table = page[i : page.index("</table>", i)]
     header = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', table)
-    assert header == ["School"] + [f"{y}-{(y + 1) % 100:02d}" for y in range(2016, 2024)]
+    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(2014, 2023)]
+    assert header == ["Variable", "School", *years]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
-    assert len(rows) == 5  # one per school
-    ne = next(r for r in rows if "IMT Nord Europe" in r)
-    # fixture: IMT Nord Europe 2100 x 0.16 = 336 outgoing students every normal year
-    # ... and 2022-23 is revised since the previous run (flag r, data_quality["changes"])
-    assert ne.count(">336</td>") == 5 and ne.count(">336 r</td>") == 1
-    assert 'data-key="mobility.outgoing_students.imt_nord_europe.2022">336 r<' in ne
-    eurecom = next(r for r in rows if "EURECOM" in r)
-    assert eurecom.count(">[c]</td>") == 8
+    assert len(rows) == 20  # mobilities and participants of the ten schools
+    ne = next(r for r in rows if "IMT Nord Europe" in r and ">Participants<" in r)
+    cells = re.findall(
+        r'data-key="mobility\.counts\.participants\.imt_nord_europe\.(\d+)">([^<]+)<', ne
+    )
+    assert [y for y, _ in cells] == [str(y) for y in range(2014, 2023)]
+    # data/raw/README.md: IMT Nord Europe's Erasmus+ participants, before its own sheet
+    # adds records (from 2017-18)
+    assert [v for _, v in cells[:3]] == ["153", "177", "150"]
     # the group trend (no other dimension) keeps a row header
     j = page.index(
         "Trend model of outgoing mobility: rate ratios from a count GLM with a log-enrolment offset</caption>"
     )
     trend = page[j : page.index("</table>", j)]
-    assert '<th scope="row">Outgoing students</th>' in trend
+    assert '<th scope="row">Outgoing participants</th>' in trend
 
 
 def _expected_cell(e: dict) -> str:
@@ -532,16 +573,21 @@ def _expected_cell(e: dict) -> str:
         "barrier_language",
         "barrier_recognition",
     }
+    whole = {"count", "total", "population", "respondents", "sum_weights", "iterations", "trimmed"}
+    if stat == "model_choice":
+        return {"poisson": "Poisson", "negative_binomial": "Negative binomial"}[e["level"]]
+    if stat == "flag":
+        return "yes" if v else "no"
     if stat in ("proportion", "share", "rate"):
         s = f"{v * 100:.1f}"
     elif stat == "difference" and not likert:
         s = f"{v * 100:.1f}"
-    elif stat in ("count", "total"):
+    elif stat in whole:
         s = f"{v:,.0f}"
-    elif stat == "mean" and "month" in var:
-        s = f"{v:.1f}"
+    elif stat == "kish_n_eff" or (stat == "mean" and ("month" in var or "duration" in var)):
+        s = f"{v:,.1f}"
     else:
-        s = f"{v:.2f}"
+        s = f"{v:,.2f}"
     return s.replace("-", "\u2212")
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import pandas as pd
 
 from analysis.mobility.readers import MobilityFormatError, _sniff_delimiter, _sniff_encoding
-from analysis.mobility.tables import academic_year_of, normalise_text, school_lookup
+from analysis.mobility.tables import academic_year_of, normalise_text
+from analysis.numbers import decimal_convention, number_problem, parse_number
 from analysis.schema import Enrolment, Quarantine
+from analysis.schools import school_resolver
 
 _COLUMNS = ("school", "academic_year", "gender", "enrolled")
 _GENDER = {"f": "F", "female": "F", "femme": "F", "m": "M", "male": "M", "homme": "M", "h": "M"}
@@ -39,13 +41,16 @@ def read_enrolment(
     lines = text.splitlines()
     if not lines:
         raise MobilityFormatError(path.name, 1, None, "empty enrolment file")
-    rows = list(csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(lines[0])))
+    delimiter = _sniff_delimiter(lines[0])
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [normalise_text(h.lstrip("\ufeff")).replace(" ", "_") for h in rows[0]]
     for col in _COLUMNS:
         if col not in header:
             raise MobilityFormatError(path.name, 1, col, "missing column in the enrolment header")
     idx = {c: header.index(c) for c in _COLUMNS}
-    sl = school_lookup(schools)
+    sl = school_resolver(schools)
+    at = idx["enrolled"]
+    convention = decimal_convention((r[at] for r in rows[1:] if len(r) > at), delimiter)
     kept: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
     unknown: Counter[str] = Counter()
@@ -74,9 +79,7 @@ def read_enrolment(
                 }
             )
 
-        sid = (
-            cell["school"] if cell["school"] in sl.school_ids else sl.school_of_name(cell["school"])
-        )
+        sid = sl.resolve(cell["school"])
         if sid is None:
             unknown[cell["school"]] += 1
             bad("school", "unknown_school", "not in the school table")
@@ -89,8 +92,12 @@ def read_enrolment(
         if gender is None:
             bad("gender", "bad_gender", "expected F or M")
             continue
-        raw = cell["enrolled"].replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        if not raw.isdigit():
+        count = parse_number(cell["enrolled"], convention)
+        reason, detail = number_problem(cell["enrolled"], convention)
+        if count is None and reason == "ambiguous_number":
+            bad("enrolled", reason, detail)
+            continue
+        if count is None or count < 0 or not count.is_integer():
             bad("enrolled", "bad_count", "expected a whole number >= 0")
             continue
         kept.append(
@@ -98,7 +105,7 @@ def read_enrolment(
                 Enrolment.SCHOOL: sid,
                 Enrolment.ACADEMIC_YEAR: year,
                 Enrolment.GENDER: gender,
-                Enrolment.ENROLLED: int(raw),
+                Enrolment.ENROLLED: int(count),
             }
         )
     if rows_read != len(kept) + len(quarantine):

@@ -12,7 +12,7 @@ from analysis.ingest.source import open_table
 def inspect_path(path: Path) -> dict[str, Any]:
     """Describe an export: ``format`` (qualtrics, limesurvey, google-forms, surveymonkey, spss,
     erasmus-ka1, school-mobility; csv / xlsx when no known layout matches), ``variant``,
-    ``container``, ``encoding``, ``delimiter``, ``decimal_comma``, ``header_rows``, ``rows``
+    ``container``, ``encoding``, ``delimiter``, ``decimal_comma``, ``decimal_mark`` (comma / point / None), ``header_rows``, ``rows``
     (data rows before any filter), ``columns`` (ids) and ``personal_data_columns``.
 
     Reads the whole file once (streaming) so that a truncated or malformed file raises
@@ -33,6 +33,7 @@ def inspect_path(path: Path) -> dict[str, Any]:
         "encoding": table.encoding,
         "delimiter": table.delimiter,
         "decimal_comma": table.decimal_comma,
+        "decimal_mark": table.decimal_mark,
         "header_rows": lay.header_rows,
         "rows": rows,
         "columns": list(lay.columns),

@@ -43,27 +43,13 @@ from analysis.ingest.source import CHUNK_ROWS, RawTable, open_table
 from analysis.ingest.text import (
     DEFAULT_MISSING,
     LIMESURVEY_NO_DATE,
-    fold_key,
     match_key,
     neutralise_text,
-    parse_number,
     safe_value,
 )
+from analysis.numbers import number_problem, parse_number
 from analysis.schema import Quarantine, Responses
-
-#: School ids accepted directly when no school table is given (docs/architecture.md).
-KNOWN_SCHOOL_IDS = (
-    "imt_atlantique",
-    "imt_nord_europe",
-    "imt_mines_albi",
-    "imt_mines_ales",
-    "mines_saint_etienne",
-    "telecom_paris",
-    "telecom_sudparis",
-    "imt_bs",
-    "eurecom",
-    "mines_paris",
-)
+from analysis.schools import SchoolResolver, school_resolver
 
 #: Tidy columns filled from platform metadata when the codebook does not define them.
 AUTO_VARIABLES = ("duration_seconds", "finished")
@@ -120,52 +106,6 @@ class SurveyIngest:
     responses: pd.DataFrame
     quarantine: pd.DataFrame
     manifest: dict[str, Any]
-
-
-# ----------------------------------------------------------------------------- school table
-class SchoolResolver:
-    """School id from an id, a current or former name or an alias (accents/case ignored).
-
-    The school table (``analysis/tables/schools.csv``) has one row per entity (former schools
-    included) with ``school_id`` (the id to report, series continuous across mergers; ``id``
-    is accepted too) and name columns: ``entity``, any column whose name contains ``name`` or
-    ``alias`` (aliases separated by ``|``).  Without a table the ids of docs/architecture.md
-    are accepted as they are.
-    """
-
-    def __init__(self, schools: pd.DataFrame | None) -> None:
-        self.table_given = schools is not None
-        self._map: dict[str, str] = {}
-        ids = KNOWN_SCHOOL_IDS if schools is None else ()
-        for sid in ids:
-            self._map[fold_key(sid)] = sid
-        if schools is not None:
-            id_col = "school_id" if "school_id" in schools.columns else "id"
-            if id_col not in schools.columns:
-                raise ValueError("school table lacks a 'school_id' (or 'id') column")
-            # names to match: the entity id, current/legal names and '|'-separated aliases
-            name_cols = [c for c in schools.columns
-                         if c != id_col and (c == "entity" or "name" in c or "alias" in c)]  # fmt: skip
-            for row in schools.to_dict("records"):
-                sid = str(row[id_col]).strip()
-                if not sid or sid == "nan":
-                    continue
-                self._map[fold_key(sid)] = sid
-            for row in schools.to_dict("records"):
-                sid = str(row[id_col]).strip()
-                if not sid or sid == "nan":
-                    continue
-                for c in name_cols:
-                    v = row[c]
-                    if not isinstance(v, str) or not v.strip():
-                        continue
-                    for part in re.split(r"[|;]", v):
-                        k = fold_key(part)
-                        if k and k not in self._map:
-                            self._map[k] = sid
-
-    def resolve(self, value: str) -> str | None:
-        return self._map.get(fold_key(value))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -281,7 +221,7 @@ class _Mapper:
         self.missing = DEFAULT_MISSING | codebook.missing | src.missing | var.missing
         self.value_labels = table.value_labels.get(column, {})
         self.user_missing = table.user_missing.get(column, [])
-        self.decimal_comma = table.decimal_comma or table.delimiter == ";"
+        self.decimal_mark = table.decimal_mark
         self.schools = schools
         self.limesurvey = table.layout.format == "limesurvey"
         if var.type == "likert":
@@ -307,7 +247,7 @@ class _Mapper:
         if match_key(s) in self.missing:
             return True
         if self.user_missing:
-            x = parse_number(s)
+            x = parse_number(s, self.decimal_mark)
             return x is not None and any(lo <= x <= hi for lo, hi in self.user_missing)
         return False
 
@@ -368,7 +308,7 @@ class _Mapper:
         if code is None and self.value_labels.get(s):
             code = self.label_codes.get(match_key(self.value_labels[s]))
         if code is None:
-            x = parse_number(s)
+            x = parse_number(s, self.decimal_mark)
             if x is None:
                 return None, ("unknown_code", f"not a {lo}-{hi} answer or scale label")
             if not x.is_integer() or not lo <= x <= hi:
@@ -380,9 +320,9 @@ class _Mapper:
 
     def _numeric(self, s: str):
         hit = self.lookup(s)
-        x = float(hit) if hit is not None else parse_number(s, self.decimal_comma)
+        x = float(hit) if hit is not None else parse_number(s, self.decimal_mark)
         if x is None:
-            return None, ("unparseable_number", "not a number")
+            return None, number_problem(s, self.decimal_mark)
         if self.var.range and not self.var.range[0] <= x <= self.var.range[1]:
             lo, hi = self.var.range
             return None, ("out_of_range", f"outside [{lo:g}, {hi:g}]")
@@ -478,7 +418,7 @@ def read_survey_export(
                 f"{codebook.path}: source {src.id!r} maps personal-data column {col!r} to "
                 f"{var.name!r} ({var.type}); only 'identifier' variables (hashed) may read it"
             )
-    resolver = SchoolResolver(schools)
+    resolver = school_resolver(schools)
     hash_id = _pseudonymiser(pseudonym_key, src.id)
     hash_value = _pseudonymiser(pseudonym_key, src.id + "#value")
 
@@ -554,7 +494,7 @@ def read_survey_export(
             apply_filter("unfinished", fin.isin(["0", "false", "faux"]).to_numpy())
         if "incomplete" in counts:
             apply_filter("incomplete", (col("submitdate") == "").to_numpy())
-        duration = _duration(chunk, roles, col)
+        duration = _duration(chunk, roles, col, table.decimal_mark)
         if "speeder" in counts:
             apply_filter("speeder", (duration < filters.min_duration_seconds).to_numpy())
         rid_raw = col("response_id") if "response_id" in roles else None
@@ -729,12 +669,16 @@ def _per_unique(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.S
     return pd.Series(done.array.take(codes), index=values.index, name=values.name)
 
 
-def _duration(chunk: pd.DataFrame, roles: Mapping[str, int], col) -> pd.Series:
+def _duration(
+    chunk: pd.DataFrame, roles: Mapping[str, int], col, decimal_mark: str | None
+) -> pd.Series:
     """Seconds spent on the survey: the platform's duration, else end - start; NaN if unknown."""
     if "duration" in roles:
         codes, uniques = pd.factorize(col("duration"), use_na_sentinel=True)
-        text = pd.Series(uniques, dtype="str").str.replace(",", ".", regex=False)
-        num = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
+        num = np.array(
+            [np.nan if (x := parse_number(u, decimal_mark)) is None else x for u in uniques],
+            dtype=float,
+        )
         # per distinct text, then per row (code -1, a missing cell: NaN, as to_numeric gives)
         return pd.Series(np.append(num, np.nan)[codes], dtype=float)
     end_role = "end" if "end" in roles else "submitdate" if "submitdate" in roles else None

@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.ingest.errors import InputError
-from analysis.ingest.text import fold_key, looks_decimal_comma
+from analysis.ingest.text import fold_key
+from analysis.numbers import COMMA, POINT, decimal_convention
 
 SNIFF_BYTES = 256 * 1024
 CHUNK_ROWS = 100_000
@@ -109,7 +110,7 @@ class RawTable:
     encoding: str | None
     delimiter: str | None
     layout: Layout
-    decimal_comma: bool = False
+    decimal_mark: str | None = None  # analysis.numbers.COMMA / POINT / None (unknown)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SPSS code -> label
     user_missing: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # SPSS
     _records: list[list[str]] | None = None  # xlsx / sav / mixed-encoding data rows
@@ -119,6 +120,10 @@ class RawTable:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.decimal_mark == COMMA
 
     def chunks(
         self, size: int = CHUNK_ROWS, usecols: list[int] | None = None
@@ -535,10 +540,23 @@ def _open_csv(path: Path, head: bytes) -> RawTable:
         encoding=encoding,
         delimiter=delimiter,
         layout=layout,
-        decimal_comma=_sniff_decimal_comma(data),
+        decimal_mark=decimal_convention(
+            _sample_cells(sample, delimiter, layout.header_rows), delimiter
+        ),
         _text=mixed_text,
         short_tail=short_tail,
     )
+
+
+def _sample_cells(sample: str, delimiter: str, skip: int) -> Iterator[str]:
+    """Data cells of the sniffed sample (the decimal-mark evidence; a record cut by the sample
+    boundary or a csv error ends it)."""
+    try:
+        for i, row in enumerate(_records(sample, delimiter, 5000)):
+            if i >= skip:
+                yield from row
+    except csv.Error:
+        return
 
 
 def _short_tail(path: Path, encoding: str, delimiter: str, width: int) -> int | None:
@@ -556,10 +574,6 @@ def _short_tail(path: Path, encoding: str, delimiter: str, width: int) -> int | 
     except csv.Error:
         return None
     return len(fields) if 0 < len(fields) < width else None
-
-
-def _sniff_decimal_comma(rows: list[list[str]]) -> bool:
-    return any(looks_decimal_comma(c) for r in rows for c in r if c and "," in c)
 
 
 def _cell_text(v: object) -> str:
@@ -620,7 +634,8 @@ def _open_xlsx(path: Path) -> RawTable:
         encoding=None,
         delimiter=None,
         layout=layout,
-        decimal_comma=_sniff_decimal_comma(data[:40]),
+        # numbers typed in the workbook are written with a point by _cell_text
+        decimal_mark=decimal_convention((c for r in data[:5000] for c in r), None, POINT),
         _records=data,
     )
 
@@ -654,6 +669,7 @@ def _open_sav(path: Path) -> RawTable:
         layout=layout,
         value_labels=value_labels,
         user_missing=user_missing,
+        decimal_mark=POINT,  # every number is typed: written by _cell_text with a point
         _records=records,
     )
 

@@ -1,4 +1,6 @@
-"""Text helpers shared by the readers: matching keys, missing markers, numbers, neutralising.
+"""Text helpers shared by the readers: matching keys, missing markers, neutralising.
+
+Numbers are read by :mod:`analysis.numbers`, school names by :mod:`analysis.schools`.
 
 Everything here is pure and works on one string; readers apply it to the *unique* values of a
 column (``pd.factorize``) so that a million-row file costs one call per distinct answer.
@@ -7,7 +9,6 @@ column (``pd.factorize``) so that a million-row file costs one call per distinct
 from __future__ import annotations
 
 import html
-import math
 import re
 import unicodedata
 
@@ -60,47 +61,3 @@ def safe_value(value: object, limit: int = 60) -> str:
     """A quarantine ``value``: neutralised and truncated (never a whole free-text answer)."""
     s = neutralise_text("" if value is None else str(value))
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
-
-
-_GROUPED = "[ " + _SPACES + "]"
-_THOUSANDS_SPACE = re.compile(r"(?<=\d)" + _GROUPED + r"(?=\d{3}(?:\D|$))")
-_INT = re.compile(r"^[+-]?\d+$")
-_DOT_DEC = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
-_COMMA_DEC = re.compile(r"^[+-]?\d+,\d+$")
-_FR_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")
-_EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_AMBIGUOUS = re.compile(r"^[+-]?\d{1,3},\d{3}$")
-_SCI = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
-
-
-def parse_number(value: str, decimal_comma: bool | None = None) -> float | None:
-    """The number written in ``value`` or ``None`` when it is not a number.
-
-    Accepts a decimal point or comma, thousands grouped with spaces / NBSP / U+202F, "1.234,5"
-    and "1,234.5".  "1,234" is ambiguous: decimal comma if ``decimal_comma`` is true (French
-    file), thousands otherwise.
-    """
-    s = _THOUSANDS_SPACE.sub("", value.strip())
-    if not s:
-        return None
-    if _INT.match(s) or _DOT_DEC.match(s) or _SCI.match(s):
-        x = float(s)
-    elif _AMBIGUOUS.match(s):
-        x = float(s.replace(",", ".")) if decimal_comma else float(s.replace(",", ""))
-    elif _COMMA_DEC.match(s):
-        x = float(s.replace(",", "."))
-    elif _FR_GROUPED.match(s):
-        x = float(s.replace(".", "").replace(",", "."))
-    elif _EN_GROUPED.match(s):
-        x = float(s.replace(",", ""))
-    else:
-        return None
-    return x if math.isfinite(x) else None
-
-
-_DECIMAL_COMMA_CELL = re.compile(r"^-?\d+(?:[ \u00a0\u202f]\d{3})*,\d+$")
-
-
-def looks_decimal_comma(value: str) -> bool:
-    """True for a cell such as ``4,99`` or ``1 234,5`` (the decimal-comma sniff)."""
-    return bool(_DECIMAL_COMMA_CELL.match(value.strip()))

@@ -34,15 +34,15 @@ from pyarrow import csv as pacsv
 
 from analysis.mobility.tables import (
     CountryLookup,
-    SchoolLookup,
     academic_year_of,
     country_lookup,
     is_missing,
-    normalise_code,
     normalise_text,
-    school_lookup,
 )
+from analysis.numbers import COMMA, POINT, decimal_convention, number_problem, parse_number
 from analysis.schema import Mobility, Quarantine
+from analysis.schools import SchoolResolver, school_resolver
+from analysis.schools import erasmus_code_key as normalise_code
 
 KA1_HEADER: tuple[str, ...] = (
     "Project Reference",
@@ -235,27 +235,26 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda d: counts[d])
 
 
-def parse_number(value: object) -> float | None:
-    """A number written the French or English way: ``1 234,50`` (NBSP/U+202F thousands),
-    ``3,5``, ``1234.5``, ``1,234.5``, ``12 %`` -> float; missing markers -> None.  Raises
-    ``ValueError`` when the text is not a number."""
+_UNITS = re.compile(r"\s*(?:€|eur|%)\s*$", re.IGNORECASE)
+
+
+def sheet_number(value: object, convention: str | None) -> float | None:
+    """A number of a school sheet: :func:`analysis.numbers.parse_number` after a trailing
+    ``€``/``EUR``/``%``; ``None`` for a missing marker.  Raises ``ValueError`` with the
+    reason (``ambiguous_number`` / ``unparseable_number``) when the text is not a number."""
     if is_missing(value):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    s = str(value).strip().replace("€", "").replace("EUR", "").replace("%", "")
-    s = re.sub(r"[\s\u00a0\u202f']", "", s)
-    if "," in s and "." in s:
-        s = (
-            s.replace(",", "")
-            if s.rfind(".") > s.rfind(",")
-            else s.replace(".", "").replace(",", ".")
-        )
-    elif "," in s:
-        s = s.replace(",", ".")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", s):
-        raise ValueError(f"not a number: {value!r}")
-    return float(s)
+    text = _UNITS.sub("", str(value)) if isinstance(value, str) else value
+    x = parse_number(text, convention)
+    if x is None:
+        reason, detail = number_problem(text, convention)
+        raise ValueError(f"{reason}: {value!r}: {detail}")
+    return x
+
+
+def _count(value: str, convention: str) -> float | None:
+    """A participants / days cell of an Erasmus+ release (``None`` when not a number)."""
+    return parse_number(value, convention)
 
 
 def _cell_text(v: Any) -> str:
@@ -320,6 +319,9 @@ class _Accumulator:
 
     def __init__(self, file: str, fmt: str) -> None:
         self.file, self.fmt = file, fmt
+        # decimal mark of the release's text cells: the KA1 CSV is ';'-separated (decimal
+        # comma); workbook numbers are written by this reader with a point
+        self.convention = COMMA
         self.records: list[pd.DataFrame] = []
         self.quarantine: list[pd.DataFrame] = []
         self.filtered: Counter[str] = Counter()
@@ -397,7 +399,7 @@ class _Accumulator:
 
 @dataclass(frozen=True)
 class _ErasmusContext:
-    schools: SchoolLookup
+    schools: SchoolResolver
     countries: CountryLookup
     watch_cities: frozenset[str]
 
@@ -410,7 +412,7 @@ def _code_city(code: str) -> str:
 
 
 def _erasmus_context(schools: pd.DataFrame, countries: pd.DataFrame) -> _ErasmusContext:
-    sl = school_lookup(schools)
+    sl = school_resolver(schools)
     unverified = schools[schools["code_verified"].str.strip().str.lower() != "true"]
     cities = {
         _code_city(c)
@@ -439,7 +441,7 @@ def _process_erasmus_chunk(
     known = codes.isin(ctx.schools.codes)
     send_cc = _map_unique(chunk["sending_country"], lambda v: _country_code(v, ctx.countries))
     not_fr = ~known & (send_cc != "FR")
-    pnum = pd.to_numeric(chunk["participants"].str.strip(), errors="coerce").fillna(0)
+    pnum = _map_unique(chunk["participants"], lambda v: _count(v, acc.convention)).fillna(0)
 
     def count(rule: str, mask: pd.Series) -> None:
         acc.filtered[rule] += int(mask.sum())
@@ -486,7 +488,7 @@ def _process_erasmus_chunk(
     )
     keep &= ~bad_year
 
-    part = pd.to_numeric(df["participants"].str.strip(), errors="coerce")
+    part = _map_unique(df["participants"], lambda v: _count(v, acc.convention)).astype(float)
     bad_part = keep & (part.isna() | (part < 1) | (part % 1 != 0))
     acc.quarantine_rows(
         rows[bad_part],
@@ -506,7 +508,7 @@ def _process_erasmus_chunk(
         acc.unknown_countries.update(df.loc[unknown, "receiving_country"].value_counts().to_dict())
     country = recv.where(~unknown & (recv != ""), None)
     if "duration_days" in df:
-        days = pd.to_numeric(df["duration_days"].str.strip(), errors="coerce")
+        days = _map_unique(df["duration_days"], lambda v: _count(v, acc.convention)).astype(float)
     else:
         days = pd.Series(np.nan, index=df.index)
     years = year[keep].astype(int)
@@ -639,7 +641,7 @@ def _read_ka1_batches(
         )
         part = _dict_map(
             col["participants"],
-            lambda v: int(v.strip()) if v.strip().isdigit() else 0,
+            lambda v: int(x) if (x := _count(v, COMMA)) is not None and x.is_integer() else 0,
             pa.int64(),
         )
         not_known = pc.invert(known)
@@ -745,6 +747,7 @@ def _read_erasmus_xlsx(path: Path, ctx: _ErasmusContext, acc: _Accumulator) -> N
         sheets_used += 1
         fmap = _erasmus_field_map(header)
         sub = _Accumulator(f"{path.name}[{title}]", acc.fmt)
+        sub.convention = POINT  # cells are typed numbers, written by _cell_text with a point
         batch: list[list[str]] = []
         first_row = 1
 
@@ -791,14 +794,15 @@ def _read_erasmus_xlsx(path: Path, ctx: _ErasmusContext, acc: _Accumulator) -> N
 # --------------------------------------------------------------------------- school sheets
 
 
-def _school_table_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+def _school_table_rows(path: Path) -> tuple[list[str], list[list[str]], str | None]:
+    """Header, non-blank data rows and the delimiter (``None`` for a workbook)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         for _title, rows in _xlsx_rows(path):
             all_rows = [[_cell_text(c).strip() for c in r] for r in rows if r is not None]
             all_rows = [r for r in all_rows if any(r)]
             if not all_rows:
                 raise MobilityFormatError(path.name, 1, None, "empty sheet")
-            return all_rows[0], all_rows[1:]
+            return all_rows[0], all_rows[1:], None
         raise MobilityFormatError(path.name, None, None, "workbook has no sheet")
     encoding = _sniff_encoding(path)
     text = path.read_text(encoding=encoding)
@@ -815,7 +819,7 @@ def _school_table_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             raise MobilityFormatError(
                 path.name, i, None, f"{len(r)} fields, the header has {len(header)}"
             )
-    return header, body
+    return header, body, delim
 
 
 def _read_school_sheet(
@@ -826,11 +830,10 @@ def _read_school_sheet(
     countries: pd.DataFrame,
     acc: _Accumulator,
 ) -> None:
-    sl = school_lookup(schools)
     cl = country_lookup(countries)
     if not school:
         raise MobilityFormatError(path.name, None, None, "school-mobility input needs 'school'")
-    school_id = school if school in sl.school_ids else sl.school_of_name(school)
+    school_id = school_resolver(schools).resolve(school)
     if school_id is None:
         raise MobilityFormatError(path.name, None, None, f"unknown school {school!r}")
     if not columns:
@@ -840,7 +843,7 @@ def _read_school_sheet(
         raise MobilityFormatError(
             path.name, None, None, f"unknown field(s) {bad} in columns; allowed {SCHOOL_FIELDS}"
         )
-    header, body = _school_table_rows(path)
+    header, body, delimiter = _school_table_rows(path)
     norm_header = [normalise_text(h) for h in header]
     idx: dict[str, int] = {}
     for src, fld in columns.items():
@@ -857,6 +860,10 @@ def _read_school_sheet(
         i = idx.get(fld)
         return r[i] if i is not None and i < len(r) else ""
 
+    numeric = [f for f in ("duration_months", "grant_eur", "participants") if f in idx]
+    convention = decimal_convention(
+        (_UNITS.sub("", cell(r, f)) for r in body for f in numeric), delimiter
+    )
     out: list[dict[str, Any]] = []
     for rownum, r in enumerate(body, start=1):
         acc.rows_read += 1
@@ -876,18 +883,20 @@ def _read_school_sheet(
         if act is None:
             quarantine("activity", "unknown_activity", "not study / traineeship / dual degree")
             continue
-        try:
-            months = parse_number(cell(r, "duration_months"))
-            grant = parse_number(cell(r, "grant_eur"))
-            part_v = parse_number(cell(r, "participants")) if "participants" in idx else 1.0
-        except ValueError as e:
-            fld = next(
-                f
-                for f in ("duration_months", "grant_eur", "participants")
-                if _not_number(cell(r, f))
-            )
-            quarantine(fld, "bad_number", str(e)[:80])
+        nums: dict[str, float | None] = {"participants": 1.0}
+        failed = False
+        for fld in numeric:
+            try:
+                nums[fld] = sheet_number(cell(r, fld), convention)
+            except ValueError as e:
+                reason = "ambiguous_number" if str(e).startswith("ambiguous") else "bad_number"
+                quarantine(fld, reason, str(e)[:80])
+                failed = True
+                break
+        if failed:
             continue
+        months, grant = nums.get("duration_months"), nums.get("grant_eur")
+        part_v = nums["participants"]
         if part_v is None or part_v < 1 or not float(part_v).is_integer():
             quarantine("participants", "bad_participants", "expected an integer >= 1")
             continue
@@ -923,14 +932,6 @@ def _read_school_sheet(
         )
     if out:
         acc.records.append(pd.DataFrame(out))
-
-
-def _not_number(v: str) -> bool:
-    try:
-        parse_number(v)
-    except ValueError:
-        return True
-    return False
 
 
 # --------------------------------------------------------------------------- entry point

@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 MISSING_MARKERS = frozenset({"", "-", "na", "n/a", "? unknown ?", "???", "#n/a", "unknown", "nan"})
-_WS = re.compile(r"\s+")
 _SPACE_HYPHEN = re.compile(r"[\s\-_]+")
 _UNKNOWN = re.compile(r"^\?+\s*-?\s*\?\s*unknown\s*\?$")
 
@@ -38,12 +37,6 @@ def normalise_text(value: object) -> str:
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold()
     return _SPACE_HYPHEN.sub(" ", s).strip()
-
-
-def normalise_code(value: object) -> str:
-    """Erasmus code with ALL whitespace removed (incl. NBSP, U+202F) and upper-cased."""
-    s = str(value).replace("\u00a0", " ").replace("\u202f", " ")
-    return _WS.sub("", s).upper()
 
 
 def is_missing(value: object, *, na_is_missing: bool = True) -> bool:
@@ -111,55 +104,6 @@ def _from_month(year: int, month: int) -> int | None:
     return year if month >= 9 else year - 1
 
 
-def _year_col(value: str) -> int | None:
-    return academic_year_of(value) if value else None
-
-
-@dataclass(frozen=True)
-class SchoolLookup:
-    """Resolves Erasmus codes and names to school ids (series continuous across mergers)."""
-
-    by_code: dict[str, tuple[tuple[str, int | None, int | None], ...]]
-    by_name: dict[str, str]
-    status: dict[str, str]
-
-    def school_of_code(self, code: object, year: int | None = None) -> str | None:
-        """School id for an Erasmus code (whitespace-insensitive); the entity valid in ``year``
-        wins when several share a code, else the first listed."""
-        cands = self.by_code.get(normalise_code(code))
-        if not cands:
-            return None
-        if year is not None:
-            for sid, lo, hi in cands:
-                if (lo is None or year >= lo) and (hi is None or year <= hi):
-                    return sid
-        return cands[0][0]
-
-    def school_of_name(self, name: object) -> str | None:
-        """School id for a current, former, legal name or alias (accent/case-insensitive)."""
-        return self.by_name.get(normalise_text(name))
-
-    @property
-    def codes(self) -> frozenset[str]:
-        return frozenset(self.by_code)
-
-    @property
-    def school_ids(self) -> frozenset[str]:
-        return frozenset(self.status)
-
-
-SCHOOL_COLUMNS = (
-    "entity",
-    "school_id",
-    "name",
-    "status",
-    "valid_from",
-    "valid_to",
-    "erasmus_codes",
-    "code_verified",
-    "legal_name",
-    "aliases",
-)
 COUNTRY_COLUMNS = ("alpha2", "alpha3", "name_en", "name_fr", "region", "aliases")
 REGIONS = (
     "euroregion",
@@ -177,38 +121,6 @@ def _check(df: pd.DataFrame, cols: Iterable[str], label: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise ValueError(f"{label} table: missing column(s) {', '.join(missing)} (row 1, header)")
-
-
-def school_lookup(schools: pd.DataFrame) -> SchoolLookup:
-    """Build the look-up from the school table (columns: see ``SCHOOL_COLUMNS``)."""
-    _check(schools, SCHOOL_COLUMNS, "schools")
-    by_code: dict[str, list[tuple[str, int | None, int | None]]] = {}
-    by_name: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for i, r in enumerate(schools.itertuples(index=False), start=1):
-        sid = str(r.school_id).strip()
-        if not sid:
-            raise ValueError(f"schools table: row {i}, column school_id: empty")
-        lo, hi = _year_col(str(r.valid_from)), _year_col(str(r.valid_to))
-        if r.entity == sid or sid not in status:
-            status[sid] = str(r.status)
-        for code in str(r.erasmus_codes).split("|"):
-            if code.strip():
-                by_code.setdefault(normalise_code(code), []).append((sid, lo, hi))
-        names = [r.entity, r.school_id, r.name, r.legal_name, *str(r.aliases).split("|")]
-        for n in names:
-            key = normalise_text(n)
-            if not key:
-                continue
-            prev = by_name.get(key)
-            if prev is not None and prev != sid:
-                raise ValueError(
-                    f"schools table: row {i}: name {n!r} maps to both {prev} and {sid}"
-                )
-            by_name[key] = sid
-    return SchoolLookup(
-        by_code={k: tuple(v) for k, v in by_code.items()}, by_name=by_name, status=status
-    )
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,10 @@
-"""Cell-level helpers: numbers in French/English notation, missing keys, neutralising free text."""
+"""Cell-level helpers: missing keys, neutralising free text (numbers: tests/analysis/test_numbers.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from analysis.ingest.text import match_key, neutralise_text, parse_number, safe_value
-
-
-@pytest.mark.parametrize(
-    ("raw", "decimal_comma", "expected"),
-    [
-        ("12", None, 12.0),
-        ("-3.5", None, -3.5),
-        ("4,99749866307854", None, 4.99749866307854),  # CPESR write.csv2 value
-        ("1 234,5", None, 1234.5),
-        ("1\u00a0234,5", None, 1234.5),  # NBSP thousands
-        ("1\u202f234\u202f567", None, 1234567.0),  # narrow NBSP thousands
-        ("1.234,5", None, 1234.5),
-        ("1,234.5", None, 1234.5),
-        ("1,234", False, 1234.0),  # English file: thousands
-        ("1,234", True, 1.234),  # French file: decimal comma
-        ("1e3", None, 1000.0),
-        ("", None, None),
-        ("abc", None, None),
-        ("12 %", None, None),
-        ("1,2,3", None, None),
-        ("inf", None, None),
-    ],
-)
-def test_parse_number(raw, decimal_comma, expected):
-    assert parse_number(raw, decimal_comma) == expected
+from analysis.ingest.text import match_key, neutralise_text, safe_value
 
 
 @pytest.mark.parametrize(

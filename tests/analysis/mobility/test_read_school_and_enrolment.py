@@ -10,9 +10,10 @@ from analysis.enrolment import read_enrolment
 from analysis.mobility.readers import (
     MobilityFormatError,
     combine_mobility_records,
-    parse_number,
     read_mobility_file,
+    sheet_number,
 )
+from analysis.numbers import COMMA
 from analysis.schema import Enrolment, Mobility
 
 from .conftest import FIXTURES
@@ -43,13 +44,13 @@ SHEET = FIXTURES / "school_sheet_fr.csv"
         ("", None),
     ],
 )
-def test_parse_number(text, value):
-    assert parse_number(text) == value
+def test_sheet_number(text, value):
+    assert sheet_number(text, COMMA) == value
 
 
-def test_parse_number_rejects_text():
+def test_sheet_number_rejects_text():
     with pytest.raises(ValueError, match="six"):
-        parse_number("six")
+        sheet_number("six", COMMA)
 
 
 def test_french_school_sheet(schools, countries):

@@ -9,10 +9,9 @@ from analysis.mobility.tables import (
     country_lookup,
     default_table_path,
     is_missing,
-    normalise_code,
     normalise_text,
-    school_lookup,
 )
+from analysis.schools import erasmus_code_key, school_resolver
 
 ARCHITECTURE_IDS = {
     "imt_atlantique",
@@ -42,7 +41,7 @@ def test_school_table_covers_the_architecture_ids(schools):
     assert set(schools["code_verified"]) <= {"true", "false"}
     # the predecessor codes of the synthetic sample data are flagged unverified
     synthetic = schools[schools["code_verified"] == "false"]
-    assert {normalise_code(c) for c in synthetic["erasmus_codes"]} == {
+    assert {erasmus_code_key(c) for c in synthetic["erasmus_codes"]} == {
         "FDOUAI05",
         "FLILLE15",
         "FBREST05",
@@ -67,7 +66,7 @@ def test_school_table_covers_the_architecture_ids(schools):
     ],
 )
 def test_codes_resolve_across_mergers(schools, code, year, school):
-    assert school_lookup(schools).school_of_code(code, year) == school
+    assert school_resolver(schools).school_of_code(code, year) == school
 
 
 @pytest.mark.parametrize(
@@ -87,13 +86,13 @@ def test_codes_resolve_across_mergers(schools, code, year, school):
     ],
 )
 def test_names_resolve_to_current_school(schools, name, school):
-    assert school_lookup(schools).school_of_name(name) == school
+    assert school_resolver(schools).school_of_name(name) == school
 
 
 def test_duplicate_name_across_schools_is_an_error(schools):
     bad = pd.concat([schools, schools.iloc[[0]].assign(school_id="other", entity="other")])
     with pytest.raises(ValueError, match="maps to both"):
-        school_lookup(bad)
+        school_resolver(bad)
 
 
 def test_country_table_shape(countries):
@@ -150,8 +149,8 @@ def test_country_aliases(countries, value, code):
 def test_normalisation():
     assert normalise_text("  Côte\u00a0d’Ivoire ") == "cote d'ivoire"
     assert normalise_text("Pays--Bas") == normalise_text("pays bas")
-    assert normalise_code("F\u00a0 LILLE91") == "FLILLE91"
-    assert normalise_code("F \u202f\tNANTES80 ") == "FNANTES80"
+    assert erasmus_code_key("F\u00a0 LILLE91") == "FLILLE91"
+    assert erasmus_code_key("F \u202f\tNANTES80 ") == "FNANTES80"
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,23 @@
 """The study configuration: one validated, frozen object passed explicitly.
 
 The file format is TOML (read by ``flows``); :func:`parse_config` validates the parsed mapping
+against the schema of :mod:`analysis.config_schema` (unknown keys and wrong types are errors)
 and resolves every path against the config file's folder, never the working directory.
-Errors name the config file and the key.
+Errors are one line: ``study.toml:LINE: key.path: message``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
+
+from analysis.config_schema import StudyFile
+from analysis.tomlschema import dotted, located, one_line_error
 
 
 class ConfigError(ValueError):
@@ -84,7 +91,7 @@ class StudyConfig:
     weighting: WeightingConfig = field(default_factory=WeightingConfig)
     design: DesignConfig = field(default_factory=DesignConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
-    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    budget: BudgetConfig | None = None  # no [budget] section: no budget in the report
     covid_break_years: tuple[int, ...] = (2019, 2020)
 
     @property
@@ -124,99 +131,107 @@ class StudyConfig:
             "weighting": {**vars(self.weighting), "cells": list(self.weighting.cells)},
             "design": vars(self.design),
             "disclosure": vars(self.disclosure),
-            "budget": vars(self.budget),
+            "budget": vars(self.budget) if self.budget is not None else None,
             "covid_break_years": list(self.covid_break_years),
         }
 
 
-_TYPES = {"unweighted", "weights", "stratified"}
-_WEIGHTING = {"none", "poststratify", "rake"}
-_CI = {"logit", "beta", "wald", "t"}
+def parse_config(raw: Mapping[str, Any], config_path: Path, text: str | None = None) -> StudyConfig:
+    """Validate a parsed TOML mapping into a :class:`StudyConfig`.
 
-
-def _req(d: Mapping[str, Any], key: str, where: str, label: str) -> Any:
-    if key not in d:
-        raise ConfigError(f"{label}: missing key '{where}{key}'")
-    return d[key]
-
-
-def parse_config(raw: Mapping[str, Any], config_path: Path) -> StudyConfig:
-    """Validate a parsed TOML mapping into a :class:`StudyConfig`."""
+    ``text`` (the file's content) gives errors their line: ``study.toml:LINE: key: message``.
+    Relative paths resolve against the config file's folder and may not climb out of it
+    (``..``): a file elsewhere is named by an absolute path. Whether the files exist is checked
+    by the caller that reads them (``flows.config_io.load_config``).
+    """
     label = str(config_path)
+    try:
+        model = StudyFile.model_validate(dict(raw))
+    except ValidationError as exc:
+        _, msg = one_line_error(label, text or "", StudyFile, exc)
+        raise ConfigError(msg) from None
     base = config_path.parent
 
-    def path(v: Any, key: str) -> Path:
-        if not isinstance(v, str) or not v:
-            raise ConfigError(f"{label}: '{key}' must be a non-empty path string")
-        p = Path(v)
-        return (p if p.is_absolute() else base / p).resolve()
-
-    study = _req(raw, "study", "", label)
-    inputs = _req(raw, "inputs", "", label)
-    title = _req(study, "title", "study.", label)
-    if isinstance(title, str):
-        title = {"en": title}
-    language = study.get("language", "en")
-    if language not in ("en", "fr"):
-        raise ConfigError(f"{label}: 'study.language' must be 'en' or 'fr', got {language!r}")
-
-    surveys = []
-    for i, s in enumerate(inputs.get("surveys", [])):
-        where = f"inputs.surveys[{i}]."
-        surveys.append(
-            SurveyInput(
-                path=path(_req(s, "path", where, label), where + "path"),
-                source=str(_req(s, "source", where, label)),
-                wave=str(_req(s, "wave", where, label)),
-            )
-        )
-    mobility = []
-    for i, m in enumerate(inputs.get("mobility", [])):
-        where = f"inputs.mobility[{i}]."
-        mobility.append(
-            MobilityInput(
-                path=path(_req(m, "path", where, label), where + "path"),
-                format=str(m.get("format", "auto")),
-                school=m.get("school"),
-                columns=dict(m.get("columns", {})),
-            )
-        )
-
-    def section(name: str, cls: type, checks: Mapping[str, set[str]] = {}) -> Any:  # noqa: B006
-        d = dict(raw.get(name, {}))
-        known = set(cls.__dataclass_fields__)
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"{label}: unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
-        for k, allowed in checks.items():
-            if k in d and d[k] not in allowed:
-                raise ConfigError(
-                    f"{label}: '{name}.{k}' must be one of {sorted(allowed)}, got {d[k]!r}"
+    def path(v: str, loc: tuple[Any, ...]) -> Path:
+        p = Path(v).expanduser()
+        if p.is_absolute():
+            return p.resolve()
+        if os.path.normpath(p).split(os.sep)[0] == os.pardir:
+            raise ConfigError(
+                located(
+                    label,
+                    text or "",
+                    loc,
+                    f"{v!r} leaves the folder of {config_path.name}; write an absolute path if "
+                    "the file really lives elsewhere",
                 )
-        if "cells" in d:
-            d["cells"] = tuple(d["cells"])
-        return cls(**d)
+            )
+        return (base / p).resolve()
 
-    def opt_path(key: str) -> Path | None:
-        return path(inputs[key], "inputs." + key) if key in inputs else None
-
-    return StudyConfig(
-        config_path=config_path.resolve(),
-        title=dict(title),
-        language=language,
-        data_cutoff=str(study.get("data_cutoff", "")),
-        synthetic=bool(study.get("synthetic", False)),
-        codebook=path(_req(inputs, "codebook", "inputs.", label), "inputs.codebook"),
-        enrolment=path(_req(inputs, "enrolment", "inputs.", label), "inputs.enrolment"),
-        surveys=tuple(surveys),
-        mobility=tuple(mobility),
-        schools_table=opt_path("schools"),
-        countries_table=opt_path("countries"),
-        pseudonym_key=str(study.get("pseudonym_key", "")),
-        filters=section("filters", FilterConfig),
-        weighting=section("weighting", WeightingConfig, {"method": _WEIGHTING}),
-        design=section("design", DesignConfig, {"type": _TYPES, "ci_method": _CI}),
-        disclosure=section("disclosure", DisclosureConfig),
-        budget=section("budget", BudgetConfig),
-        covid_break_years=tuple(study.get("covid_break_years", (2019, 2020))),
+    inp = model.inputs
+    surveys = tuple(
+        SurveyInput(
+            path=path(s.path, ("inputs", "surveys", i, "path")), source=s.source, wave=s.wave
+        )
+        for i, s in enumerate(inp.surveys)
     )
+    mobility = tuple(
+        MobilityInput(
+            path=path(m.path, ("inputs", "mobility", i, "path")),
+            format=m.format,
+            school=m.school,
+            columns=dict(m.columns),
+        )
+        for i, m in enumerate(inp.mobility)
+    )
+    cfg = StudyConfig(
+        config_path=config_path.resolve(),
+        title=dict(model.study.title),
+        language=model.study.language,
+        data_cutoff=model.study.data_cutoff,
+        synthetic=model.study.synthetic,
+        codebook=path(inp.codebook, ("inputs", "codebook")),
+        enrolment=path(inp.enrolment, ("inputs", "enrolment")),
+        surveys=surveys,
+        mobility=mobility,
+        schools_table=None if inp.schools is None else path(inp.schools, ("inputs", "schools")),
+        countries_table=(
+            None if inp.countries is None else path(inp.countries, ("inputs", "countries"))
+        ),
+        pseudonym_key=model.study.pseudonym_key,
+        filters=FilterConfig(**model.filters.model_dump()),
+        weighting=WeightingConfig(
+            **{**model.weighting.model_dump(), "cells": tuple(model.weighting.cells)}
+        ),
+        design=DesignConfig(**model.design.model_dump()),
+        disclosure=DisclosureConfig(**model.disclosure.model_dump()),
+        budget=None if model.budget is None else BudgetConfig(**model.budget.model_dump()),
+        covid_break_years=tuple(model.study.covid_break_years),
+    )
+    seen: dict[Path, tuple[Any, ...]] = {}
+    for loc, p in input_keys(cfg):
+        if p in seen:
+            raise ConfigError(
+                located(
+                    label,
+                    text or "",
+                    loc,
+                    f"the same file as {dotted(seen[p])}: an input file has one role, once",
+                )
+            )
+        seen[p] = loc
+    return cfg
+
+
+def input_keys(config: StudyConfig) -> list[tuple[tuple[Any, ...], Path]]:
+    """Every input file with the key that names it (``("inputs", "surveys", 0, "path")``)."""
+    out: list[tuple[tuple[Any, ...], Path]] = [
+        (("inputs", "codebook"), config.codebook),
+        (("inputs", "enrolment"), config.enrolment),
+    ]
+    out += [(("inputs", "surveys", i, "path"), s.path) for i, s in enumerate(config.surveys)]
+    out += [(("inputs", "mobility", i, "path"), m.path) for i, m in enumerate(config.mobility)]
+    for key, p in (("schools", config.schools_table), ("countries", config.countries_table)):
+        if p is not None:
+            out.append((("inputs", key), p))
+    return out

@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
         "--dask-address", default=None, help="tcp://HOST:PORT of a running Dask scheduler"
     )
 
+    cfg = sub.add_parser("config", help="check a study config without running the study")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    chk = cfg_sub.add_parser(
+        "check",
+        help="validate the config, the codebook and that every input file is readable",
+        description="Example: mobility-study config check --config studies/2024/study.toml",
+    )
+    chk.add_argument("--config", type=Path, default=None, help="study config (TOML)")
+
     ins = sub.add_parser("inspect", help="say what an input file is, without running a study")
     ins.add_argument("path", type=Path)
     ins.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -55,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("--lang", choices=["en", "fr"], default=None)
     sch.add_argument("--name", default="scheduled", help="deployment name")
     return p
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from analysis.config import ConfigError
+    from flows.config_check import check_study_folder
+
+    try:
+        print(check_study_folder(args.config))
+    except ConfigError as exc:
+        _err(str(exc))
+        return 2
+    return 0
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -161,7 +182,12 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     apply_prefect_defaults()
     args = _parser().parse_args(argv)
-    handler = {"run": _cmd_run, "inspect": _cmd_inspect, "schedule": _cmd_schedule}[args.command]
+    handler = {
+        "run": _cmd_run,
+        "config": _cmd_config,
+        "inspect": _cmd_inspect,
+        "schedule": _cmd_schedule,
+    }[args.command]
     return handler(args)
 
 

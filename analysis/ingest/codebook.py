@@ -22,8 +22,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pydantic import ValidationError
+
+from analysis.ingest.codebook_schema import BREAK_KEYS, SOURCE_KEYS, VARIABLE_KEYS, CodebookFile
 from analysis.ingest.errors import CodebookError
 from analysis.ingest.text import match_key
+from analysis.tomlschema import key_lines, one_line_error, toml_syntax_error
 
 TYPES = (
     "identifier",
@@ -49,22 +53,10 @@ PLATFORMS = (
 LANGUAGES = ("en", "fr")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-_VAR_KEYS = {
-    "type",
-    "label",
-    "values",
-    "scale",
-    "direction",
-    "labels",
-    "options",
-    "missing",
-    "range",
-    "formats",
-    "categories",
-    "description",
-}
-_SOURCE_KEYS = {"id", "platform", "wave", "language", "columns", "values", "missing", "description"}
-_BREAK_KEYS = {"variable", "waves", "note"}
+# the keys each table allows, from the schema (analysis/ingest/codebook_schema.py)
+_VAR_KEYS = set(VARIABLE_KEYS)
+_SOURCE_KEYS = set(SOURCE_KEYS)
+_BREAK_KEYS = set(BREAK_KEYS)
 
 
 @dataclass(frozen=True)
@@ -151,50 +143,10 @@ class Codebook:
         return [b for b in self.breaks if b.variable in variables and (wave in b.waves)]
 
 
-# ----------------------------------------------------------------------------- line finding
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEYLINE = re.compile(
-    r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="
-)
-_KEYPART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)")
-
-
-def _split_key(s: str) -> tuple[str, ...]:
-    return tuple(a or b or c for a, b, c in _KEYPART.findall(s))
-
-
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map of key path -> 1-based line (array-of-tables entries carry their index)."""
-    index: dict[tuple[Any, ...], int] = {}
-    counts: dict[tuple[str, ...], int] = {}
-    table: tuple[Any, ...] = ()
-    for no, line in enumerate(text.splitlines(), 1):
-        m = _HEADER.match(line)
-        if m and not _KEYLINE.match(line):
-            parts = _split_key(m.group(2))
-            if m.group(1) == "[[":
-                i = counts.get(parts, -1) + 1
-                counts[parts] = i
-                table = (*parts[:-1], parts[-1], i) if parts else ()
-            else:
-                # a sub-table of the latest array entry, e.g. [sources.columns]
-                base = parts
-                for arr, i in counts.items():
-                    if parts[: len(arr)] == arr:
-                        base = (*arr, i, *parts[len(arr) :])
-                table = base
-            index.setdefault(table, no)
-            continue
-        k = _KEYLINE.match(line)
-        if k:
-            index.setdefault((*table, *_split_key(k.group(1))), no)
-    return index
-
-
 class _Errors:
     def __init__(self, label: str, text: str) -> None:
         self.label = label
-        self.index = _line_index(text)
+        self.index = key_lines(text)
 
     def fail(self, where: tuple[Any, ...], msg: str) -> CodebookError:
         line = None
@@ -224,7 +176,11 @@ def parse_codebook(text: str, label: str = "<codebook>") -> Codebook:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CodebookError(f"{label}: TOML syntax error: {exc}") from None
+        raise CodebookError(toml_syntax_error(label, exc, text)) from None
+    try:  # the shape: tables, keys and types (one line, the first problem in the file)
+        CodebookFile.model_validate(raw)
+    except ValidationError as exc:
+        raise CodebookError(one_line_error(label, text, CodebookFile, exc)[1]) from None
     err = _Errors(label, text)
     unknown = set(raw) - {"version", "missing", "variables", "sources", "breaks", "title"}
     if unknown:

@@ -91,7 +91,7 @@ def mobility_result_tables(
         _destinations_table(records),
         _euroregion_table(records),
         _funding_table(records),
-        _budget_table(records, config),
+        *([_budget_table(records, config)] if config.budget is not None else []),
         _trend_table(records, enrolment, covid),
     ]
     return tables

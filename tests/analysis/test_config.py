@@ -27,10 +27,10 @@ def test_paths_resolve_against_the_config_folder_not_the_cwd(tmp_path, monkeypat
 @pytest.mark.parametrize(
     "patch, message",
     [
-        ({"design": {"type": "cluster"}}, "'design.type' must be one of"),
-        ({"weighting": {"metod": "rake"}}, "unknown key(s) in [weighting]: metod"),
-        ({"study": {"title": "x", "language": "de"}}, "'study.language' must be 'en' or 'fr'"),
-        ({"inputs": {"enrolment": "e.csv"}}, "missing key 'inputs.codebook'"),
+        ({"design": {"type": "cluster"}}, 'design.type: must be one of "unweighted"'),
+        ({"weighting": {"metod": "rake"}}, "weighting.metod: unknown key; did you mean `method`?"),
+        ({"study": {"title": "x", "language": "de"}}, 'study.language: must be one of "en", "fr"'),
+        ({"inputs": {"enrolment": "e.csv"}}, "inputs.codebook: required key is missing"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path, patch, message):

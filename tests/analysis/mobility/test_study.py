@@ -182,7 +182,7 @@ def test_empty_inputs_give_empty_tables_not_errors():
     from analysis.mobility.readers import _RECORD_COLUMNS
 
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in _RECORD_COLUMNS})
-    tables = mobility_result_tables(empty, enrolment().iloc[0:0], _config())
+    tables = mobility_result_tables(empty, enrolment().iloc[0:0], _config(budget=BudgetConfig()))
     assert [t.id for t in tables] == TABLE_IDS
     by_id = {t.id: t for t in tables}
     assert by_id["mobility.outgoing_rate"].estimates == ()

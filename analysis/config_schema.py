@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from analysis.tomlschema import Table, shown
 
@@ -148,6 +148,7 @@ class MobilityEntry(Table):
         'school = "imt_nord_europe"',
         default=None,
         min_length=1,
+        validate_default=True,
     )
     columns: dict[str, SchoolField] = _doc(
         "For `school-mobility`: the sheet's column headers -> mobility fields ("
@@ -156,23 +157,33 @@ class MobilityEntry(Table):
         '[inputs.mobility.columns]\n"Année universitaire" = "academic_year"\n'
         '"Type de mobilité" = "activity"\n"Pays de destination" = "country"',
         default={},
+        validate_default=True,
     )
 
-    @model_validator(mode="after")
-    def _school_sheet(self) -> MobilityEntry:
-        if self.format == "school-mobility":
-            if self.school is None:
-                raise ValueError('format `school-mobility` needs `school = "<school id>"`')
-            missing = [f for f in _SCHOOL_REQUIRED if f not in self.columns.values()]
+    @field_validator("school")
+    @classmethod
+    def _school_only_for_school_sheets(cls, v: str | None, info: ValidationInfo) -> str | None:
+        fmt = info.data.get("format")
+        if fmt == "school-mobility" and v is None:
+            raise ValueError('format "school-mobility" needs `school = "<school id>"`')
+        if fmt not in (None, "school-mobility") and v is not None:
+            raise ValueError(f'is only read for format "school-mobility", not {fmt!r}')
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_of_school_sheets(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        fmt = info.data.get("format")
+        if fmt == "school-mobility":
+            missing = [f for f in _SCHOOL_REQUIRED if f not in v.values()]
             if missing:
                 raise ValueError(
-                    "format `school-mobility` needs [inputs.mobility.columns] mapping a column to "
+                    'format "school-mobility" needs [inputs.mobility.columns] mapping a column to '
                     + ", ".join(f"`{f}`" for f in missing)
                 )
-        elif self.school is not None or self.columns:
-            key = "school" if self.school is not None else "columns"
-            raise ValueError(f"`{key}` is only read for format `school-mobility`")
-        return self
+        elif fmt is not None and v:
+            raise ValueError(f'is only read for format "school-mobility", not {fmt!r}')
+        return v
 
 
 class InputsSection(Table):

@@ -115,12 +115,31 @@ def toml_syntax_error(label: str, exc: Exception, text: str = "") -> str:
     if not m:
         m = re.search(r"\s*\(at end of document\)$", msg)
         tail = msg[: m.start()] if m else msg
+        unclosed = _unclosed_string_line(text) if m else None
+        if unclosed:  # tomllib reports a string left open at the end of the document
+            return f"{label}:{unclosed}: invalid TOML: a string is not closed on its line"
         return f"{label}: invalid TOML: {tail}" + (" (at the end of the file)" if m else "")
     line, col, what = int(m.group(1)), m.group(2), msg[: m.start()]
     better = _explained(text, line) if text else None
     if better:
         return f"{label}:{better[0]}: invalid TOML: {better[1]}"
     return f"{label}:{line}: invalid TOML: {what} (column {col})"
+
+
+def _unclosed_string_line(text: str) -> int | None:
+    """The first ``key = "...`` line whose one-line string is not closed."""
+    for no, ln in enumerate(text.splitlines(), 1):
+        k = _KEYLINE.match(ln)
+        if not k:
+            continue
+        value = ln[k.end() :].strip()
+        if not value or value[0] not in "'\"" or value[:3] in ("'''", '"""'):
+            continue
+        quote = value[0]
+        body = value[1:] if quote == "'" else re.sub(r"\\.", "", value[1:])
+        if quote not in body:
+            return no
+    return None
 
 
 def _explained(text: str, line: int) -> tuple[int, str] | None:

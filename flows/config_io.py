@@ -50,7 +50,7 @@ def _read_text(p: Path) -> str:
                 f"{p}: {size / 1e6:.1f} MB is not a study config (at most "
                 f"{MAX_CONFIG_BYTES // 1_000_000} MB; a study.toml is a few KB)"
             )
-        return p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not an error
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:

@@ -165,7 +165,7 @@ def load_codebook(path: Path) -> Codebook:
     """Read and validate a codebook file (UTF-8 TOML)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not an error
     except UnicodeDecodeError:
         raise CodebookError(f"{path}: codebook is not UTF-8 text") from None
     return parse_codebook(text, str(path))

@@ -1,0 +1,682 @@
+"""R ``survey``'s toolbox beyond means: quantiles, ratios, models, Wald tests, any design.
+
+Every function takes a :class:`~analysis.survey.designs.ClusterDesign` (one- or two-stage,
+strata, fpc, lonely-PSU option, calibrated), a :class:`~analysis.survey.designs.ReplicateDesign`
+(jackknife, bootstrap) or a plain :class:`~analysis.survey.design.SurveyDesign` (converted with
+``lonely_psu="adjust"``), and returns frozen results:
+
+* :func:`mean`, :func:`proportion`, :func:`total` (R ``svymean``/``svyciprop``/``svytotal``,
+  ``svyby`` for ``by=``), :func:`ratio` (``svyratio``), :func:`quantile` (``svyquantile``,
+  survey 4.1.1 defaults) -> tuples of :class:`Estimate`;
+* :func:`logistic_model` (``svyglm(family=quasibinomial)``), :func:`ordinal_logistic_model`
+  (``svyolr``, proportional odds) -> :class:`ModelFit`; :func:`wald_test` (``regTermTest``) ->
+  :class:`WaldTest`.
+
+Linearization designs: influence values ``z`` and the design's ``svyrecvar``; replicate
+designs: the estimator recomputed with every replicate weight column and R's ``svrVar``.
+Missing answers and respondents outside a domain get weight zero (never dropped rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.survey.design import DesignError, SurveyDesign, _indicator, _numeric
+from analysis.survey.designs import ClusterDesign, ReplicateDesign
+from analysis.survey.linearization import ci_beta, ci_logit, ci_t, ci_wald
+
+AnyDesign = ClusterDesign | ReplicateDesign | SurveyDesign
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate of one statistic in one domain.
+
+    ``domain``: ``((column, value), ...)`` of the ``by`` variables (empty: whole sample);
+    ``df``: design degrees of freedom used for the t quantile; ``n``: respondents used;
+    ``variance``: ``"linearization"`` or ``"replicate (JK1)"`` etc.
+    """
+
+    variable: str
+    statistic: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    ci_method: str
+    ci_level: float
+    df: float
+    n: int
+    domain: tuple[tuple[str, object], ...] = ()
+    level: str | None = None
+    probability: float | None = None
+    variance: str = "linearization"
+
+
+def estimates_frame(results: Sequence[Estimate]) -> pd.DataFrame:
+    """A tidy DataFrame (one row per :class:`Estimate`, domain columns first)."""
+    rows = []
+    for r in results:
+        row = dict(r.domain)
+        row.update({k: v for k, v in r.__dict__.items() if k != "domain"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _design(d: AnyDesign) -> ClusterDesign | ReplicateDesign:
+    if isinstance(d, SurveyDesign):
+        return ClusterDesign.from_survey_design(d)
+    if isinstance(d, ClusterDesign | ReplicateDesign):
+        return d
+    raise DesignError(f"not a survey design: {type(d).__name__}")
+
+
+def _variance_label(d: ClusterDesign | ReplicateDesign) -> str:
+    return "linearization" if isinstance(d, ClusterDesign) else f"replicate ({d.type})"
+
+
+def _domains(
+    d: ClusterDesign | ReplicateDesign, by: str | Sequence[str] | None
+) -> list[tuple[tuple[tuple[str, object], ...], np.ndarray]]:
+    if by is None:
+        return [((), np.ones(d.n, dtype=bool))]
+    cols = [by] if isinstance(by, str) else list(by)
+    for c in cols:
+        if c not in d.data.columns:
+            raise DesignError(f"domain column {c!r} not found")
+    grouped = d.data.groupby(cols, sort=True, dropna=True, observed=True)
+    codes = grouped.ngroup().to_numpy()
+    keys = grouped.size().reset_index()[cols]
+    out = []
+    for k in range(len(keys)):
+        dom = tuple((c, keys[c].iloc[k]) for c in cols)
+        out.append((dom, codes == k))
+    return out
+
+
+def _vcov(
+    d: ClusterDesign | ReplicateDesign,
+    influence,
+    replicate_stat,
+    estimate: np.ndarray,
+    used: np.ndarray,
+) -> np.ndarray:
+    """Covariance of an estimator: ``influence()`` (n x k) or ``replicate_stat(W)`` (R x k)."""
+    if isinstance(d, ReplicateDesign):
+        return d.replicate_variance(replicate_stat(d.replicates), estimate)
+    return d.vcov(influence(), used)
+
+
+def _ci(est, se, df, method, level, n=None):
+    e, s, f = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (est, se, df))
+    if method == "t":
+        lo, hi = ci_t(e, s, f, level)
+    elif method == "wald":
+        lo, hi = ci_wald(e, s, level)
+    elif method == "logit":
+        lo, hi = ci_logit(e, s, f, level)
+    elif method == "beta":
+        lo, hi = ci_beta(e, s, f, np.atleast_1d(np.asarray(n, dtype=float)), level)
+    else:
+        raise DesignError(f"unknown ci_method {method!r}")
+    return float(lo[0]), float(hi[0])
+
+
+def _empty(variable, statistic, ci_method, ci_level, dom, level, label, p=None) -> Estimate:
+    """No valid answer in the domain: no estimate (R's svyby reports 0 with SE 0)."""
+    nan = float("nan")
+    return Estimate(
+        variable, statistic, nan, nan, nan, nan, ci_method, ci_level, nan, 0, dom, level, p, label
+    )
+
+
+# ------------------------------------------------------------------------ means, totals
+
+
+def _mean_total(
+    d, y, variable, statistic, by, ci_method, ci_level, level=None
+) -> tuple[Estimate, ...]:
+    out = []
+    label = _variance_label(d)
+    st = "proportion" if level is not None else statistic
+    for dom, in_dom in _domains(d, by):
+        valid = in_dom & ~np.isnan(y)
+        if not valid.any():
+            out.append(_empty(variable, st, ci_method, ci_level, dom, level, label))
+            continue
+        yv = np.where(valid, y, 0.0)
+        w = np.where(valid, d.weights, 0.0)
+        wsum = w.sum()
+        if statistic == "total":
+            est = float(np.sum(w * yv))
+
+            def infl(w=w, yv=yv):
+                return w * yv
+
+            def rep(R, valid=valid, yv=yv):
+                return R.T @ yv
+
+        else:
+            est = float(np.sum(w * yv) / wsum) if wsum > 0 else float("nan")
+
+            def infl(w=w, yv=yv, est=est, wsum=wsum, valid=valid):
+                return np.where(valid, w * (yv - est) / wsum, 0.0)
+
+            def rep(R, valid=valid, yv=yv):
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return (R.T @ yv) / (R.T @ valid.astype(float))
+
+        v = _vcov(d, infl, rep, np.array([est]), valid)
+        se = float(np.sqrt(max(v[0, 0], 0.0))) if np.isfinite(v[0, 0]) else float("nan")
+        df = d.degf(valid)
+        n = int(valid.sum())
+        lo, hi = _ci(est, se, df, ci_method, ci_level, n)
+        out.append(
+            Estimate(
+                variable, st, est, se, lo, hi, ci_method, ci_level, df, n, dom, level, None, label
+            )
+        )
+    return tuple(out)
+
+
+def mean(
+    design: AnyDesign,
+    variable: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    ci_method: str = "t",
+    ci_level: float = 0.95,
+) -> tuple[Estimate, ...]:
+    """Weighted mean of a numeric answer (R ``svymean(na.rm=TRUE)``, ``svyby`` with ``by``).
+
+    Base: valid answers in the domain.  CI ``t`` (design df) or ``wald`` (normal, R ``confint``).
+    """
+    d = _design(design)
+    return _mean_total(d, _numeric(d, variable), variable, "mean", by, ci_method, ci_level)
+
+
+def total(
+    design: AnyDesign,
+    variable: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    ci_method: str = "t",
+    ci_level: float = 0.95,
+) -> tuple[Estimate, ...]:
+    """Estimated population total ``sum w y`` (R ``svytotal(na.rm=TRUE)``)."""
+    d = _design(design)
+    return _mean_total(d, _numeric(d, variable), variable, "total", by, ci_method, ci_level)
+
+
+def proportion(
+    design: AnyDesign,
+    variable: str,
+    *,
+    level: object = 1,
+    by: str | Sequence[str] | None = None,
+    ci_method: str = "logit",
+    ci_level: float = 0.95,
+) -> tuple[Estimate, ...]:
+    """Share of valid answers equal to ``level``; CI ``logit`` (R ``svyciprop``), ``beta``,
+    ``wald``, ``t``.  With a replicate design the logit interval is built from the replicate
+    SE (R's ``svyciprop`` refits a logistic model per replicate instead)."""
+    d = _design(design)
+    y = _indicator(d, variable, level)  # type: ignore[arg-type]
+    return _mean_total(d, y, variable, "mean", by, ci_method, ci_level, str(level))
+
+
+# ------------------------------------------------------------------------ ratio
+
+
+def ratio(
+    design: AnyDesign,
+    numerator: str,
+    denominator: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    ci_method: str = "wald",
+    ci_level: float = 0.95,
+) -> tuple[Estimate, ...]:
+    """Ratio of totals ``sum w y / sum w x`` (R ``svyratio(~y, ~x, na.rm=TRUE)``).
+
+    Base: respondents with both answers (e.g. grant per mobility-month among those who went
+    abroad).  Linearization SE with influence ``w (y - R x) / sum w x``; CI ``wald`` (normal,
+    R ``confint(svyratio)``) or ``t`` (design df of the respondents used).
+    """
+    d = _design(design)
+    y = _numeric(d, numerator)
+    x = _numeric(d, denominator)
+    out = []
+    label = _variance_label(d)
+    for dom, in_dom in _domains(d, by):
+        valid = in_dom & ~np.isnan(y) & ~np.isnan(x)
+        if not valid.any():
+            name = f"{numerator}/{denominator}"
+            out.append(_empty(name, "ratio", ci_method, ci_level, dom, None, label))
+            continue
+        yv, xv = np.where(valid, y, 0.0), np.where(valid, x, 0.0)
+        w = np.where(valid, d.weights, 0.0)
+        tx = float(np.sum(w * xv))
+        est = float(np.sum(w * yv) / tx) if tx != 0 else float("nan")
+
+        def infl(w=w, yv=yv, xv=xv, est=est, tx=tx):
+            return w * (yv - est * xv) / tx
+
+        def rep(R, yv=yv, xv=xv):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return (R.T @ yv) / (R.T @ xv)
+
+        v = _vcov(d, infl, rep, np.array([est]), valid)
+        se = float(np.sqrt(max(v[0, 0], 0.0)))
+        df = d.degf(valid)
+        lo, hi = _ci(est, se, df, ci_method, ci_level)
+        out.append(
+            Estimate(
+                f"{numerator}/{denominator}",
+                "ratio",
+                est,
+                se,
+                lo,
+                hi,
+                ci_method,
+                ci_level,
+                df,
+                int(valid.sum()),
+                dom,
+                None,
+                None,
+                label,
+            )
+        )
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------ quantiles
+
+
+def _qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R ``survey:::qrule_math``: the smallest x with cumulative weight share >= p."""
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    # R's cumsum and sum accumulate in long double
+    cumw = np.cumsum(w[order].astype(np.longdouble)).astype(float)
+    total_w = float(np.sum(w.astype(np.longdouble)))
+    below = np.flatnonzero(cumw <= p * total_w)
+    pos = int(below[-1]) if below.size else 0  # R's last(): 1 (the first) when none
+    wlow = p - cumw[pos] / total_w
+    if wlow == 0:
+        return float(xs[pos])
+    return float(xs[min(pos + 1, xs.size - 1)])
+
+
+def quantile(
+    design: AnyDesign,
+    variable: str,
+    probs: Sequence[float] = (0.5,),
+    *,
+    by: str | Sequence[str] | None = None,
+    ci_level: float = 0.95,
+) -> tuple[Estimate, ...]:
+    """Weighted quantiles with Woodruff intervals (R survey 4.1.1 ``svyquantile`` defaults).
+
+    Estimate: ``qrule="math"`` (the smallest value whose cumulative weight share reaches p).
+    CI: ``interval.type="mean"`` (Woodruff): the share ``m`` of valid answers ``<= q`` with its
+    design SE, ``m +- t(df) se`` mapped back through the same quantile rule (NaN when the
+    bound leaves [0, 1]); ``se = (ci_high - ci_low) / (2 t(df))``.  Base: valid answers in the
+    domain; df = design df of the respondents used (replicate designs: the design's df).
+    """
+    d = _design(design)
+    y = _numeric(d, variable)
+    out = []
+    label = _variance_label(d)
+    alpha = 1 - ci_level
+    for dom, in_dom in _domains(d, by):
+        valid = in_dom & ~np.isnan(y)
+        if not valid.any():
+            out.extend(
+                _empty(variable, "quantile", "woodruff", ci_level, dom, None, label, float(p))
+                for p in probs
+            )
+            continue
+        yv = np.where(valid, y, 0.0)
+        w = np.where(valid, d.weights, 0.0)
+        df = d.degf(valid)
+        q_t = stats.t.ppf(1 - alpha / 2, df) if np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
+        for p in probs:
+            qhat = _qrule_math(yv, w, float(p))
+            ind = (yv <= qhat).astype(float)
+            wsum = w.sum()
+            m = float(np.sum(w * ind) / wsum)
+
+            def infl(w=w, ind=ind, m=m, wsum=wsum, valid=valid):
+                return np.where(valid, w * (ind - m) / wsum, 0.0)
+
+            def rep(R, ind=ind, valid=valid):
+                vf = valid.astype(float)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return (R.T @ (ind * vf)) / (R.T @ vf)
+
+            v = _vcov(d, infl, rep, np.array([m]), valid)
+            se_m = float(np.sqrt(max(v[0, 0], 0.0)))
+            plo, phi = m - q_t * se_m, m + q_t * se_m
+            lo = float("nan") if plo < 0 else _qrule_math(yv, w, plo)
+            hi = float("nan") if phi > 1 else _qrule_math(yv, w, phi)
+            se = (hi - lo) / (2 * q_t)
+            out.append(
+                Estimate(
+                    variable,
+                    "quantile",
+                    qhat,
+                    se,
+                    lo,
+                    hi,
+                    "woodruff",
+                    ci_level,
+                    df,
+                    int(valid.sum()),
+                    dom,
+                    None,
+                    float(p),
+                    label,
+                )
+            )
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------ models
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """A design-based regression: coefficients, their covariance and the residual df.
+
+    ``terms[j] = (variable, level)`` names column j (level None for numeric terms and the
+    intercept ``("(Intercept)", None)``; thresholds of an ordinal model are
+    ``("threshold", "1|2")``).  ``df_residual`` as R (``svyglm``: degf + 1 - p; ``svyolr``:
+    degf - number of slopes); ``n`` respondents used.
+    """
+
+    outcome: str
+    model: str
+    terms: tuple[tuple[str, str | None], ...]
+    coefficients: np.ndarray
+    vcov: np.ndarray
+    df_residual: float
+    n: int
+    variance: str
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.vcov))
+
+    def table(self, ci_level: float = 0.95) -> pd.DataFrame:
+        """One row per coefficient: estimate, se, t, p (t with ``df_residual``), CI."""
+        b, se = self.coefficients, self.se
+        t = b / se
+        q = stats.t.ppf(0.5 + ci_level / 2, self.df_residual)
+        return pd.DataFrame(
+            {
+                "variable": [v for v, _ in self.terms],
+                "level": [lv for _, lv in self.terms],
+                "coefficient": b,
+                "se": se,
+                "t": t,
+                "p_value": 2 * stats.t.sf(np.abs(t), self.df_residual),
+                "df": self.df_residual,
+                "ci_low": b - q * se,
+                "ci_high": b + q * se,
+                "n": self.n,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class WaldTest:
+    """Wald test that every coefficient of ``variables`` is 0 (R ``regTermTest``).
+
+    ``method="F"``: ``F = b' V^-1 b / df`` on (df, ddf) degrees of freedom, ``ddf`` the model's
+    residual df (R's default); ``method="chisq"``: ``b' V^-1 b`` on df (R ``df=Inf``).
+    """
+
+    variables: tuple[str, ...]
+    statistic: float
+    df: int
+    ddf: float
+    p_value: float
+    method: str
+    chisq: float
+
+
+def _regressors(
+    d, outcome_values: np.ndarray, numeric: Sequence[str], categorical: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str | None]]]:
+    """Model matrix (intercept first), the complete-case mask and the term names."""
+    valid = ~np.isnan(outcome_values)
+    cols = [np.ones(d.n)]
+    terms: list[tuple[str, str | None]] = [("(Intercept)", None)]
+    for v in numeric:
+        x = _numeric(d, v)
+        valid &= ~np.isnan(x)
+        cols.append(np.where(np.isnan(x), 0.0, x))
+        terms.append((v, None))
+    cat_cols = []
+    for v, ref in categorical.items():
+        if v not in d.data.columns:
+            raise DesignError(f"variable {v!r} not found")
+        s = d.data[v]
+        miss = s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
+        valid &= ~miss
+        cat_cols.append((v, str(ref), s.astype(str).to_numpy(), miss))
+    for v, ref, lab, _miss in cat_cols:
+        levels = sorted(set(lab[valid]))
+        if ref not in levels:
+            raise DesignError(f"reference level {ref!r} of {v!r} not among {levels}")
+        for lv in levels:
+            if lv != ref:
+                cols.append((lab == lv).astype(float))
+                terms.append((v, lv))
+    return np.column_stack(cols), valid, terms
+
+
+def _logistic_irls(X, y, w, start=None, tol=1e-13, max_iter=100):
+    beta = np.zeros(X.shape[1]) if start is None else start.copy()
+    for _ in range(max_iter):
+        mu = 1 / (1 + np.exp(-(X @ beta)))
+        grad = X.T @ (w * (y - mu))
+        info = X.T @ (X * (w * mu * (1 - mu))[:, None])
+        step = np.linalg.solve(info, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) <= tol * (1 + np.max(np.abs(beta))):
+            break
+    else:
+        raise DesignError("logistic model did not converge (separation?)")
+    mu = 1 / (1 + np.exp(-(X @ beta)))
+    info = X.T @ (X * (w * mu * (1 - mu))[:, None])
+    return beta, mu, info
+
+
+def logistic_model(
+    design: AnyDesign,
+    outcome: str,
+    numeric: Sequence[str] = (),
+    categorical: Mapping[str, str] | None = None,
+) -> ModelFit:
+    """Design-based logistic regression of the 0/1 ``outcome`` (R ``svyglm(quasibinomial)``).
+
+    ``categorical`` maps each factor to its reference level; the other levels follow sorted.
+    Base: complete cases (others weight 0).  Linearization: sandwich ``A^-1 (Var of scores)
+    A^-1`` via the design's variance (R ``svy.varcoef``); replicate designs: the model refitted
+    with every replicate's weights (R ``svyglm.svyrep.design``).  ``df_residual = degf + 1 - p``.
+    """
+    d = _design(design)
+    y = _numeric(d, outcome)
+    X, valid, terms = _regressors(d, y, numeric, dict(categorical or {}))
+    yv = np.where(valid, y, 0.0)
+    w = np.where(valid, d.weights, 0.0)
+    beta, mu, info = _logistic_irls(X, yv, w / w.sum())
+    info = info * w.sum()
+    if isinstance(d, ReplicateDesign):
+        betas = []
+        for r in range(d.replicates.shape[1]):
+            wr = np.where(valid, d.replicates[:, r], 0.0)
+            betas.append(_logistic_irls(X, yv, wr / wr.sum(), start=beta)[0])
+        v = d.replicate_variance(np.array(betas), beta)
+        df = d.degf() + 1 - X.shape[1]  # R: the full replicate design's df
+    else:
+        scores = X * (w * (yv - mu))[:, None]
+        inf = scores @ np.linalg.inv(info)
+        v = d.vcov(inf, valid)
+        df = d.degf(valid) + 1 - X.shape[1]
+    return ModelFit(
+        outcome, "logistic", tuple(terms), beta, v, float(df), int(valid.sum()), _variance_label(d)
+    )
+
+
+def wald_test(
+    fit: ModelFit, variables: str | Sequence[str], *, df: float | None = None
+) -> WaldTest:
+    """R ``regTermTest(model, ~a + b)``: joint Wald test of all coefficients of the variables.
+
+    ``df=None``: F test with the model's residual df (R's default for svyglm/svyolr);
+    ``df=float("inf")``: chi-square test.
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    idx = [j for j, (v, lv) in enumerate(fit.terms) if v in names and v != "threshold"]
+    unknown = [v for v in names if not any(t[0] == v for t in fit.terms)]
+    if unknown or not idx:
+        raise DesignError(f"terms {unknown or names} not in the model ({fit.terms})")
+    b = fit.coefficients[idx]
+    V = fit.vcov[np.ix_(idx, idx)]
+    chisq = float(b @ np.linalg.solve(V, b))
+    k = len(idx)
+    ddf = fit.df_residual if df is None else df
+    if np.isfinite(ddf):
+        F = chisq / k
+        return WaldTest(tuple(names), F, k, float(ddf), float(stats.f.sf(F, k, ddf)), "F", chisq)
+    return WaldTest(
+        tuple(names), chisq, k, float("inf"), float(stats.chi2.sf(chisq, k)), "chisq", chisq
+    )
+
+
+# ------------------------------------------------------------------------ ordinal model
+
+
+def _olr_parts(par, X, yc, w, q):
+    """-loglik, per-row scores (n x (p+q)) and Hessian of the proportional-odds model.
+
+    ``P(Y <= j) = F(zeta_j - x'b)`` (logistic F), R ``svyolr``'s parametrisation (slopes, then
+    thresholds).  With ``u_up = (-x, e_y)``, ``u_lo = (-x, e_{y-1})``: ``pr' = f_up u_up - f_lo
+    u_lo`` and ``pr'' = f'_up u_up u_up' - f'_lo u_lo u_lo'``.
+    """
+    n, p = X.shape
+    eta = X @ par[:p]
+    gam = np.concatenate([[-np.inf], par[p:], [np.inf]])
+    F_up = stats.logistic.cdf(gam[yc + 1] - eta)
+    F_lo = stats.logistic.cdf(gam[yc] - eta)
+    pr = F_up - F_lo
+    f_up, f_lo = F_up * (1 - F_up), F_lo * (1 - F_lo)
+    fp_up, fp_lo = f_up * (1 - 2 * F_up), f_lo * (1 - 2 * F_lo)
+    rows = np.arange(n)
+    U_up = np.zeros((n, p + q))
+    U_lo = np.zeros((n, p + q))
+    U_up[:, :p] = -X
+    U_lo[:, :p] = -X
+    m_up, m_lo = yc < q, yc >= 1
+    U_up[rows[m_up], p + yc[m_up]] = 1.0
+    U_lo[rows[m_lo], p + yc[m_lo] - 1] = 1.0
+    dpr = f_up[:, None] * U_up - f_lo[:, None] * U_lo
+    scores = -(w / pr)[:, None] * dpr  # gradient of -w log pr, per row
+    nll = -np.sum(w * np.log(pr))
+    c = w / pr
+    H = (dpr * (c / pr)[:, None]).T @ dpr
+    H -= (U_up * (c * fp_up)[:, None]).T @ U_up
+    H += (U_lo * (c * fp_lo)[:, None]).T @ U_lo
+    return nll, scores, H
+
+
+def ordinal_logistic_model(
+    design: AnyDesign,
+    outcome: str,
+    numeric: Sequence[str] = (),
+    categorical: Mapping[str, str] | None = None,
+    *,
+    levels: Sequence[object] | None = None,
+) -> ModelFit:
+    """Proportional-odds model of an ordered answer (R ``svyolr(factor(y) ~ ...)``, logistic).
+
+    ``P(Y <= j) = expit(zeta_j - x'b)``: coefficients ``b`` (no intercept) then the thresholds
+    ``zeta`` (terms ``("threshold", "1|2")`` ...).  Fitted to convergence by Newton's method on
+    the weighted log-likelihood; SEs: linearization of the scores times the inverse analytic
+    Hessian (R uses optim's numerical Hessian: agreement to about 1e-7 with R's default
+    ``ndeps``, 1e-10 with ``ndeps=1e-5``).  ``df_residual = degf - len(b)``.  ``levels`` fixes
+    the order of the answer levels (default: sorted observed levels; at least 3).
+    Replicate designs are not supported (R refits MASS::polr per replicate).
+    """
+    d = _design(design)
+    if isinstance(d, ReplicateDesign):
+        raise DesignError("ordinal_logistic_model: replicate designs are not supported")
+    s = d.data[outcome]
+    yraw = pd.to_numeric(s, errors="coerce") if levels is None else s
+    y_isna = pd.isna(yraw).to_numpy()
+    yfloat = np.where(y_isna, np.nan, 0.0)
+    X, valid, terms = _regressors(d, yfloat, numeric, dict(categorical or {}))
+    X = X[:, 1:]
+    terms = terms[1:]
+    lv = sorted(pd.unique(yraw[valid])) if levels is None else list(levels)
+    if len(lv) < 3:
+        raise DesignError(f"{outcome!r}: an ordinal model needs 3 or more levels, got {lv}")
+    code = {v: i for i, v in enumerate(lv)}
+    yc = np.array([code.get(v, -1) if ok else 0 for v, ok in zip(yraw, valid, strict=True)])
+    if np.any(yc[valid] < 0):
+        raise DesignError(f"{outcome!r}: answers outside levels {lv}")
+    q = len(lv) - 1
+    w = np.where(valid, d.weights, 0.0)
+    Xv, ycv, wv = X[valid], yc[valid], w[valid]
+    p = X.shape[1]
+    # start: thresholds at the cumulative weighted shares, slopes 0 (then Newton)
+    shares = np.cumsum(np.bincount(ycv, weights=wv, minlength=q + 1))[:-1] / wv.sum()
+    par = np.concatenate([np.zeros(p), np.log(shares / (1 - shares))])
+
+    wn = wv / wv.sum()
+    nll, sc, H = _olr_parts(par, Xv, ycv, wn, q)
+    for _ in range(200):  # damped Newton on the weighted log-likelihood
+        step = np.linalg.solve(H, sc.sum(axis=0))
+        t = 1.0
+        while True:
+            cand = par - t * step
+            ordered = np.all(np.diff(cand[p:]) > 0)
+            if ordered:
+                new_nll, new_sc, new_H = _olr_parts(cand, Xv, ycv, wn, q)
+                if np.isfinite(new_nll) and new_nll <= nll + 1e-15:
+                    break
+            t /= 2
+            if t < 1e-10:
+                raise DesignError(f"ordinal model of {outcome!r} did not converge")
+        par, nll, sc, H = cand, new_nll, new_sc, new_H
+        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(par))):
+            break
+    else:
+        raise DesignError(f"ordinal model of {outcome!r} did not converge")
+    _, sc_v, H = _olr_parts(par, Xv, ycv, wv, q)
+    scores = np.zeros((d.n, p + q))
+    scores[valid] = sc_v
+    inf = scores @ np.linalg.inv(H)
+    v = d.vcov(inf, valid)
+    thr = [("threshold", f"{lv[j]}|{lv[j + 1]}") for j in range(q)]
+    return ModelFit(
+        outcome,
+        "ordinal logistic",
+        tuple(terms) + tuple(thr),
+        par,
+        v,
+        float(d.degf(valid) - p),
+        int(valid.sum()),
+        _variance_label(d),
+    )

@@ -45,6 +45,8 @@ def inspect_path(path: Path) -> dict[str, Any]:
         info["variable_labels"] = {
             c: lab for c, lab in zip(lay.columns, lay.labels, strict=True) if lab
         }
+    if table.sheets:
+        info["sheets"] = dict(table.sheets)
     if table.value_labels:
         info["value_labels"] = sorted(table.value_labels)
     if table.user_missing:

@@ -113,6 +113,7 @@ class RawTable:
     decimal_mark: str | None = None  # analysis.numbers.COMMA / POINT / None (unknown)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SPSS code -> label
     user_missing: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # SPSS
+    sheets: dict[str, int] = field(default_factory=dict)  # workbook sheets read: data rows
     _records: list[list[str]] | None = None  # xlsx / sav / mixed-encoding data rows
     _text: str | None = None  # mixed-encoding files: the decoded text
     short_tail: int | None = None  # fields in a last line cut short (file truncated mid-row)
@@ -603,29 +604,30 @@ def _open_xlsx(path: Path) -> RawTable:
         with zipfile.ZipFile(path) as zf:
             if "xl/workbook.xml" not in zf.namelist():
                 raise InputError(f"{path.name}: a zip archive, not an XLSX workbook")
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except zipfile.BadZipFile as exc:
         raise InputError(f"{path.name}: damaged XLSX workbook ({exc})") from None
-    try:
-        ws = wb.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    except Exception as exc:  # openpyxl raises many types on corrupt XML
-        raise InputError(f"{path.name}: damaged XLSX workbook ({type(exc).__name__})") from None
-    finally:
-        wb.close()
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    rows = [r for r in rows if any(c.strip() for c in r)] if rows else rows
+    # a file handle, not the path: openpyxl refuses names without an Excel extension, and the
+    # content, not the name, says what a file is
+    with path.open("rb") as fh:
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            raise InputError(f"{path.name}: damaged XLSX workbook ({exc})") from None
+        try:
+            sheets = [
+                (ws.title, [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)])
+                for ws in wb.worksheets
+            ]
+        except Exception as exc:  # openpyxl raises many types on corrupt XML
+            raise InputError(f"{path.name}: damaged XLSX workbook ({type(exc).__name__})") from None
+        finally:
+            wb.close()
+    erasmus = _erasmus_sheets(sheets)
+    if erasmus:
+        return _erasmus_workbook(path, erasmus)
+    rows = _trimmed(sheets[0][1] if sheets else [])
     if not rows:
         raise InputError(f"{path.name}: empty workbook (first sheet has no cells)")
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    # drop trailing columns empty everywhere (openpyxl reports the sheet's max column)
-    while width > 1 and all(not r[width - 1] for r in rows):
-        width -= 1
-    rows = [r[:width] for r in rows]
     layout = detect_layout(rows[:40], "xlsx", path.name)
     data = rows[layout.header_rows :]
     return RawTable(
@@ -636,6 +638,59 @@ def _open_xlsx(path: Path) -> RawTable:
         layout=layout,
         # numbers typed in the workbook are written with a point by _cell_text
         decimal_mark=decimal_convention((c for r in data[:5000] for c in r), None, POINT),
+        _records=data,
+    )
+
+
+def _trimmed(rows: list[list[str]]) -> list[list[str]]:
+    """Non-blank rows, padded to one width, without trailing columns empty everywhere
+    (openpyxl reports the sheet's max column)."""
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        return rows
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    while width > 1 and all(not r[width - 1] for r in rows):
+        width -= 1
+    return [r[:width] for r in rows]
+
+
+def _erasmus_sheets(sheets: list[tuple[str, list[list[str]]]]) -> list[tuple[str, int, list]]:
+    """``(title, header row index, rows)`` of every sheet whose header (one of its first 5
+    non-blank rows) is an Erasmus+ KA1 header: the yearly workbooks hold two programmes in two
+    sheets from 2021 (input-formats §2.1, release B)."""
+    from analysis.mobility.readers import detect_mobility_layout
+
+    found = []
+    for title, rows in sheets:
+        rows = _trimmed(rows)
+        for i, r in enumerate(rows[:5]):
+            if detect_mobility_layout(r) is not None:
+                found.append((title, i, rows))
+                break
+    return found
+
+
+def _erasmus_workbook(path: Path, sheets: list[tuple[str, int, list]]) -> RawTable:
+    """An Erasmus+ KA1 workbook: the data rows of every Erasmus sheet, under the first sheet's
+    header (inspect counts them; the mobility reader maps each sheet's own header)."""
+    title0, h0, rows0 = sheets[0]
+    columns = _unique([c.strip() for c in rows0[h0]])
+    data: list[list[str]] = []
+    counts: dict[str, int] = {}
+    for title, h, rows in sheets:
+        body = rows[h + 1 :]
+        counts[title] = len(body)
+        data += body
+    layout = Layout("erasmus-ka1", "xlsx", h0 + 1, columns)
+    return RawTable(
+        path=path,
+        container="xlsx",
+        encoding=None,
+        delimiter=None,
+        layout=layout,
+        decimal_mark=POINT,
+        sheets=counts,
         _records=data,
     )
 

@@ -2,11 +2,16 @@
 
 Three layouts:
 
-* ``erasmus-ka1``: the EC's Erasmus+ KA1 CSV release (24 ``;``-separated columns, aggregated
-  rows with ``Participants`` > 1).  Read in chunks so a 3.5-million-row file never sits in
-  memory; only rows sent by a school of the school table are kept.
-* ``erasmus-xlsx``: the yearly Erasmus+ workbooks, with header drift (country names instead of
-  codes, ``Mobility Start Year/Month``, ``Actual Participants ...``, two sheets from 2021).
+* ``erasmus-ka1``, the EC's Erasmus+ KA1 release, in either of its two forms (told apart by
+  the file's content, not its name):
+
+  - the CSV release (24 ``;``-separated columns, aggregated rows with ``Participants`` > 1),
+    read in chunks so a 3.5-million-row file never sits in memory; only rows sent by a school
+    of the school table are kept;
+  - the yearly XLSX workbooks, with header drift (country names instead of codes,
+    ``Mobility Start Year/Month``, ``Actual Participants ...``), every sheet with an Erasmus+
+    header read (two programmes in two sheets from 2021).  ``erasmus-xlsx`` is an accepted
+    alias of ``erasmus-ka1``.
 * ``school-mobility``: a school's own spreadsheet (CSV or XLSX) whose columns are mapped in the
   config (``MobilityInput.columns``: source header -> field).
 
@@ -134,9 +139,10 @@ _RECORD_COLUMNS = [
     Mobility.SOURCE_ROW,
     "source_format",
 ]
+FORMAT_ALIASES = {"erasmus-xlsx": "erasmus-ka1"}
+"""Older names of the formats, still accepted in configs."""
 SOURCE_FORMAT = "source_format"
-"""Extra record column: the reader's format (``erasmus-ka1`` / ``erasmus-xlsx`` /
-``school-mobility``), so double counting can be removed after concatenation."""
+"""Extra record column: the reader's format (``erasmus-ka1`` / ``school-mobility``), so double counting can be removed after concatenation."""
 _IMT_NAME = re.compile(r"\b(mines|telecom|imt|eurecom)\b")
 
 
@@ -189,8 +195,9 @@ def _erasmus_field_map(header_cells: list[str]) -> dict[str, int]:
 
 
 def detect_mobility_layout(header_cells: list[str] | tuple[str, ...]) -> str | None:
-    """``"erasmus-ka1"`` for the exact 24-column KA1 CSV header, ``"erasmus-xlsx"`` for a
-    drifted Erasmus+ header that still has the fields the reader needs, else ``None``."""
+    """The header variant: ``"erasmus-ka1"`` for the exact 24-column KA1 CSV header,
+    ``"erasmus-xlsx"`` for the drifted header of the yearly workbooks that still has the fields
+    the reader needs, else ``None``.  Both are read as the format ``erasmus-ka1``."""
     cells = [str(c if c is not None else "").strip().lstrip("\ufeff") for c in header_cells]
     while cells and not cells[-1]:
         cells.pop()
@@ -322,6 +329,7 @@ class _Accumulator:
         # decimal mark of the release's text cells: the KA1 CSV is ';'-separated (decimal
         # comma); workbook numbers are written by this reader with a point
         self.convention = COMMA
+        self.container = "csv"
         self.records: list[pd.DataFrame] = []
         self.quarantine: list[pd.DataFrame] = []
         self.filtered: Counter[str] = Counter()
@@ -376,6 +384,7 @@ class _Accumulator:
         manifest = {
             "file": self.file,
             "format": self.fmt,
+            "container": self.container,
             "rows_read": self.rows_read,
             "rows_kept": kept,
             "participants_kept": int(records[Mobility.PARTICIPANTS].sum()) if kept else 0,
@@ -717,17 +726,20 @@ def _first_ragged_row(path: Path, encoding: str, width: int) -> int | None:
 def _xlsx_rows(path: Path) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises many types for a damaged file
-        raise MobilityFormatError(
-            path.name, None, None, f"not a readable XLSX workbook ({e})"
-        ) from e
-    try:
-        for ws in wb.worksheets:
-            yield ws.title, ws.iter_rows(values_only=True)
-    finally:
-        wb.close()
+    # a file handle, not the path: openpyxl refuses names without an Excel extension, and the
+    # content (a zip archive), not the name, says what a file is
+    with path.open("rb") as fh:
+        try:
+            wb = load_workbook(fh, read_only=True, data_only=True)
+        except Exception as e:  # noqa: BLE001 - openpyxl raises many types for a damaged file
+            raise MobilityFormatError(
+                path.name, None, None, f"not a readable XLSX workbook ({e})"
+            ) from e
+        try:
+            for ws in wb.worksheets:
+                yield ws.title, ws.iter_rows(values_only=True)
+        finally:
+            wb.close()
 
 
 def _read_erasmus_xlsx(path: Path, ctx: _ErasmusContext, acc: _Accumulator) -> None:
@@ -796,7 +808,7 @@ def _read_erasmus_xlsx(path: Path, ctx: _ErasmusContext, acc: _Accumulator) -> N
 
 def _school_table_rows(path: Path) -> tuple[list[str], list[list[str]], str | None]:
     """Header, non-blank data rows and the delimiter (``None`` for a workbook)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if _is_workbook(path):
         for _title, rows in _xlsx_rows(path):
             all_rows = [[_cell_text(c).strip() for c in r] for r in rows if r is not None]
             all_rows = [r for r in all_rows if any(r)]
@@ -844,6 +856,7 @@ def _read_school_sheet(
             path.name, None, None, f"unknown field(s) {bad} in columns; allowed {SCHOOL_FIELDS}"
         )
     header, body, delimiter = _school_table_rows(path)
+    acc.container = "csv" if delimiter else "xlsx"
     norm_header = [normalise_text(h) for h in header]
     idx: dict[str, int] = {}
     for src, fld in columns.items():
@@ -947,22 +960,25 @@ def read_mobility_file(
 ) -> MobilityIngest:
     """Read one mobility input into tidy records + quarantine + manifest.
 
-    ``fmt`` is ``"erasmus-ka1"``, ``"erasmus-xlsx"``, ``"school-mobility"`` or ``"auto"``
-    (detected from the header with :func:`detect_mobility_layout`; a file with neither layout
-    needs an explicit format).  Filter rules (counted in ``manifest["filtered"]``):
+    ``fmt`` is ``"erasmus-ka1"`` (the Erasmus+ KA1 release, CSV or XLSX workbook: told apart
+    by the file's content; ``"erasmus-xlsx"`` is an accepted alias), ``"school-mobility"`` or
+    ``"auto"`` (detected from the header with :func:`detect_mobility_layout`; a file with
+    neither layout needs an explicit format).  Filter rules (counted in ``manifest["filtered"]``):
     ``sender_not_in_france`` (incoming or foreign rows), ``sender_not_imt`` (French sender not
     in the school table), ``staff_profile``, ``not_student_activity``.
     """
     path = Path(path)
     if not path.is_file():
         raise MobilityFormatError(path.name, None, None, f"file not found: {path}")
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt == "auto":
         fmt = _detect_file(path)
     acc = _Accumulator(path.name, fmt)
-    if fmt == "erasmus-ka1":
-        _read_ka1(path, _erasmus_context(schools, countries), acc)
-    elif fmt == "erasmus-xlsx":
+    if fmt == "erasmus-ka1" and _is_workbook(path):
+        acc.container = "xlsx"
         _read_erasmus_xlsx(path, _erasmus_context(schools, countries), acc)
+    elif fmt == "erasmus-ka1":
+        _read_ka1(path, _erasmus_context(schools, countries), acc)
     elif fmt == "school-mobility":
         _read_school_sheet(path, school, columns, schools, countries, acc)
     else:
@@ -970,8 +986,14 @@ def read_mobility_file(
     return acc.result()
 
 
+def _is_workbook(path: Path) -> bool:
+    """An XLSX workbook (a zip archive), whatever its name says."""
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
 def _detect_file(path: Path) -> str:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if _is_workbook(path):
         for _title, rows in _xlsx_rows(path):
             for _ in range(5):
                 r = next(rows, None)
@@ -979,7 +1001,7 @@ def _detect_file(path: Path) -> str:
                     break
                 layout = detect_mobility_layout([_cell_text(c).strip() for c in r])
                 if layout is not None:
-                    return "erasmus-xlsx"
+                    return "erasmus-ka1"
     else:
         line = _header_line(path, _sniff_encoding(path))
         if detect_mobility_layout(line.split(";")) == "erasmus-ka1":
@@ -994,7 +1016,7 @@ def drop_double_counted(records: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, 
 
     A school's own sheet repeats the mobilities Erasmus+ funds: its rows (``source_format`` =
     ``school-mobility``) with ``erasmus_funded`` true are left out when Erasmus+ records
-    (``erasmus-ka1`` / ``erasmus-xlsx``) exist for the same school and academic year.  Returns
+    (``erasmus-ka1``, CSV or XLSX) exist for the same school and academic year.  Returns
     the remaining records and ``{source_file: {"rows": n, "participants": n}}`` for each
     school sheet.  Records without a ``source_format`` column are returned unchanged.
     """

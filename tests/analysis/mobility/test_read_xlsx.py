@@ -108,7 +108,7 @@ def xlsx_2021(tmp_path):
 def test_two_sheets_with_drifted_header(xlsx_2021, schools, countries):
     ing = read_mobility_file(xlsx_2021, "auto", schools, countries)
     m = ing.manifest
-    assert m["format"] == "erasmus-xlsx"
+    assert (m["format"], m["container"]) == ("erasmus-ka1", "xlsx")
     assert m["rows_read"] == 7  # 4 + 3 data rows, the blank row and the Notes sheet ignored
     assert m["rows_kept"] == 4
     assert m["filtered"]["staff_profile"] == 1

@@ -54,6 +54,9 @@ class Estimate:
     base: str = ""
     suppressed: str | None = None
     """Why disclosure control hid this cell (``None`` when shown)."""
+    not_estimable: str | None = None
+    """Why the statistic could not be estimated (``separation``, ``sparse_level``,
+    ``unstable``, ``singular``: see :mod:`analysis.survey.separation`); it then has no number."""
 
     def domain_dict(self) -> dict[str, str]:
         return dict(self.domain)

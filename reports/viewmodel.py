@@ -516,6 +516,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
 
     used_flags: set[str] = set()
     missing = False
+    not_estimable: list[str] = []  # "term: reason", in the table's language
     rows = []
     for e in ests:
         cells = []
@@ -536,6 +537,10 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         if e.suppressed:
             cells.append(_cell("[c]", numeric=True, key=e.key))
             used_flags.add("c")
+        elif e.not_estimable:
+            cells.append(_cell(L["not_estimable"]["cell"], numeric=True, key=e.key))
+            why = L["not_estimable"].get(e.not_estimable, e.not_estimable)
+            not_estimable.append(f"{ctx.describe(e)}{ctx.t('colon')}{why}")
         else:
             if e.estimate is None:
                 missing = True
@@ -607,6 +612,9 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     foot.extend(t.notes)
     if missing:
         foot.append(ctx.t("missing_value"))
+    if not_estimable:
+        head = L["not_estimable"]["footnote"]
+        foot.append(f"{head}{ctx.t('colon')}" + "; ".join(dict.fromkeys(not_estimable)) + ".")
     if used_flags:
         foot.append(
             ctx.t("footnote_flags")

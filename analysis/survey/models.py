@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.survey import separation
 from analysis.survey.design import SurveyDesign
 
 
@@ -18,6 +19,7 @@ def logistic_regression(
     categorical: Mapping[str, str] | None = None,
     *,
     ci_level: float = 0.95,
+    min_base: int | None = None,
 ) -> pd.DataFrame:
     """Odds ratios of a design-based logistic model of the 0/1 ``outcome``.
 
@@ -27,11 +29,21 @@ def logistic_regression(
     ``t``, ``p_value`` from t with df = degf + 1 - p as svyglm); ``odds_ratio = exp(coefficient)``
     with ``ci_low``/``ci_high = exp(coefficient +- t(df) se)``.  The intercept row's
     ``odds_ratio`` is the baseline odds.
+
+    Terms that cannot be published (:mod:`analysis.survey.separation`): levels below
+    ``min_base`` respondents are merged or left out before the fit; after it, a term with
+    separation, an unstable or singular estimate has its numbers removed and its reason in
+    ``not_estimable``; the notes on merged / left-out levels are in ``out.attrs["notes"]``.
     """
     from analysis.survey import engine  # svy is imported only when a model is fitted
 
+    prep = separation.prepare_model_data(
+        design.data, outcome, numeric, dict(categorical or {}), min_base
+    )
+    design = design.with_data(**prep.recoded) if prep.recoded else design
+    categorical = dict(prep.categorical)
     out = engine.logistic_regression(
-        design.data, engine.engine_design(design), outcome, list(numeric), dict(categorical or {})
+        design.data, engine.engine_design(design), outcome, list(numeric), categorical
     )
     q = stats.t.ppf(0.5 + ci_level / 2, out["df"].to_numpy(dtype=float))
     b = out["coefficient"].to_numpy(dtype=float)
@@ -42,5 +54,8 @@ def logistic_regression(
     out["coef_ci_low"] = b - q * se
     out["coef_ci_high"] = b + q * se
     out["ci_method"] = "t"
+    reasons = separation.non_estimable_terms(design.data, outcome, numeric, categorical, out)
+    out = separation.blank_non_estimable(out, reasons, prep)
     out.insert(0, "outcome", outcome)
+    out.attrs["notes"] = prep.notes
     return out

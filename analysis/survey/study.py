@@ -631,7 +631,7 @@ def _comparison_tables(design: SurveyDesign, present: set[str]) -> tuple[ResultT
     return t1, t2
 
 
-def _model_table(design: SurveyDesign) -> ResultTable:
+def _model_table(design: SurveyDesign, min_base: int | None = None) -> ResultTable:
     data = design.data
     numeric = [v for v in ("barrier_finance", "barrier_language") if v in data.columns]
     cats: dict[str, str] = {}
@@ -656,7 +656,7 @@ def _model_table(design: SurveyDesign) -> ResultTable:
     from analysis.survey.engine import EngineError
 
     try:
-        m = logistic_regression(design, "intends_abroad", numeric, cats)
+        m = logistic_regression(design, "intends_abroad", numeric, cats, min_base=min_base)
     except EngineError as exc:
         return ResultTable(
             "models.intends_abroad", "models", (), notes=(f"model not estimable: {exc}",)
@@ -675,7 +675,8 @@ def _model_table(design: SurveyDesign) -> ResultTable:
             level=lv,
             se=_num(r["se"]),
             ci_method="t",
-            n_unweighted=int(r["n"]),
+            n_unweighted=int(r["n"]) if _num(r["n"]) is not None else None,
+            not_estimable=r["not_estimable"] if isinstance(r["not_estimable"], str) else None,
             df=_num(r["df"]),
             p_value=_num(r["p_value"]),
             weighted=design.weighted,
@@ -716,6 +717,7 @@ def _model_table(design: SurveyDesign) -> ResultTable:
             "p-values: t with df = design df + 1 - number of coefficients (as svyglm); "
             "weights treated as fixed",
             *notes,
+            *m.attrs.get("notes", ()),
         ),
     )
 
@@ -824,7 +826,7 @@ def survey_result_tables(
     jobs.append(partial(_barriers_table, design, barriers, ci))
     if any(c.startswith("pref_region__") for c in cols):
         jobs.append(partial(_destinations_table, design, "pref_region", ci))
-    jobs += [partial(_comparison_tables, design, set(present_exp)), partial(_model_table, design)]
+    jobs += [partial(_comparison_tables, design, set(present_exp)), partial(_model_table, design, config.disclosure.min_base)]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="survey-tables") as pool:
         built = list(pool.map(lambda job: job(), jobs))
     tables: list[ResultTable] = []

@@ -826,7 +826,10 @@ def survey_result_tables(
     jobs.append(partial(_barriers_table, design, barriers, ci))
     if any(c.startswith("pref_region__") for c in cols):
         jobs.append(partial(_destinations_table, design, "pref_region", ci))
-    jobs += [partial(_comparison_tables, design, set(present_exp)), partial(_model_table, design, config.disclosure.min_base)]
+    jobs += [
+        partial(_comparison_tables, design, set(present_exp)),
+        partial(_model_table, design, config.disclosure.min_base),
+    ]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="survey-tables") as pool:
         built = list(pool.map(lambda job: job(), jobs))
     tables: list[ResultTable] = []

@@ -399,6 +399,7 @@ def read_survey_export(
         src.platform != "auto"
         and src.platform != lay.format
         and not (src.platform in generic and lay.format in generic)
+        and not (src.platform == "spss" and table.container == "sav")
     ):
         raise InputError(
             f"{name}: codebook source {src.id!r} is a {src.platform} export but the file is "

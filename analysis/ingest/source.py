@@ -715,7 +715,12 @@ def _open_sav(path: Path) -> RawTable:
     columns = tuple(meta.column_names)
     labels = tuple((meta.column_names_to_labels or {}).get(c) or "" for c in columns)
     records = [[_cell_text(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    layout = Layout("spss", "value-labels" if value_labels else None, 0, columns, labels)
+    if _qualtrics_sav(columns):
+        # a Qualtrics survey downloaded as SPSS: the Qualtrics metadata (Status, Finished...)
+        # are there, so the Qualtrics filters apply as to a CSV export
+        layout = Layout("qualtrics", "spss", 0, columns, labels)
+    else:
+        layout = Layout("spss", "value-labels" if value_labels else None, 0, columns, labels)
     return RawTable(
         path=path,
         container="sav",
@@ -726,6 +731,18 @@ def _open_sav(path: Path) -> RawTable:
         user_missing=user_missing,
         decimal_mark=POINT,  # every number is typed: written by _cell_text with a point
         _records=records,
+    )
+
+
+_QUALTRICS_SAV = ("status", "finished", "responseid")
+
+
+def _qualtrics_sav(columns: tuple[str, ...]) -> bool:
+    """An SPSS file written by Qualtrics' "Download data table > SPSS": its variables keep the
+    Qualtrics metadata names (``Status``, ``Finished``, ``ResponseId``, ``StartDate``...)."""
+    folded = {fold_key(c) for c in columns}
+    return all(k in folded for k in _QUALTRICS_SAV) and bool(
+        folded & {"startdate", "recordeddate", "duration in seconds"}
     )
 
 

@@ -9,26 +9,12 @@ there is a key accepted here, and the other way round.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from analysis.tomlschema import Table, shown
-
-MOBILITY_FORMATS = ("auto", "erasmus-ka1", "erasmus-xlsx", "school-mobility")
-"""Mobility input formats (``analysis.mobility.readers.read_mobility_file``)."""
-SCHOOL_FIELDS = (
-    "academic_year",
-    "activity",
-    "country",
-    "host",
-    "duration_months",
-    "grant_eur",
-    "funding",
-    "participants",
-)
-"""Mobility fields a school's own spreadsheet can map its columns to."""
-_SCHOOL_REQUIRED = ("academic_year", "activity", "country")
 
 MobilityFormat = Literal["auto", "erasmus-ka1", "erasmus-xlsx", "school-mobility"]
 SchoolField = Literal[
@@ -41,8 +27,14 @@ SchoolField = Literal[
     "funding",
     "participants",
 ]
+MOBILITY_FORMATS: tuple[str, ...] = typing.get_args(MobilityFormat)
+"""Mobility input formats (``analysis.mobility.readers.read_mobility_file``)."""
+SCHOOL_FIELDS: tuple[str, ...] = typing.get_args(SchoolField)
+"""Mobility fields a school's own spreadsheet can map its columns to."""
+_SCHOOL_REQUIRED = ("academic_year", "activity", "country")
 Language = Literal["en", "fr"]
 PathStr = Annotated[str, Field(min_length=1)]
+_PATH = "a file path (string)"
 
 
 def _doc(description: str, example: str, type_: str | None = None, **kw: Any) -> Any:
@@ -111,11 +103,12 @@ class StudySection(Table):
 
 
 class SurveyEntry(Table):
-    """One survey export: ``[[inputs.surveys]]``, one table per file."""
+    """One survey export per table (several files may share a source and a wave)."""
 
     path: PathStr = _doc(
         "The export file (CSV, XLSX or SPSS .sav), relative to the folder of study.toml.",
         'path = "survey_2023_qualtrics.csv"',
+        type_=_PATH,
     )
     source: str = _doc(
         "The codebook `[[sources]]` id that maps this export's columns.",
@@ -130,17 +123,18 @@ class SurveyEntry(Table):
 
 
 class MobilityEntry(Table):
-    """One mobility input: ``[[inputs.mobility]]``, one table per file."""
+    """One mobility file per table (the example: a school's own spreadsheet)."""
 
     path: PathStr = _doc(
         "The mobility file (CSV or XLSX), relative to the folder of study.toml.",
-        'path = "erasmus_ka1_2014_2022.csv"',
+        'path = "school_mobility_imt_nord_europe.csv"',
+        type_=_PATH,
     )
     format: MobilityFormat = _doc(
         "`erasmus-ka1`: the Erasmus+ KA1 mobility CSV (24 columns, `;`); `erasmus-xlsx`: the "
         "yearly Erasmus+ workbooks; `school-mobility`: a school's own spreadsheet (needs `school` "
         "and `columns`); `auto`: detect an Erasmus+ layout from the header.",
-        'format = "erasmus-ka1"',
+        'format = "school-mobility"',
         default="auto",
     )
     school: str | None = _doc(
@@ -193,11 +187,13 @@ class InputsSection(Table):
         "The codebook (TOML) mapping every survey source onto the study variables "
         "(docs/codebook.md).",
         'codebook = "codebook.toml"',
+        type_=_PATH,
     )
     enrolment: PathStr = _doc(
         "Enrolment per school, academic year and gender (CSV): the population of the weights "
         "and the denominators of the mobility rates.",
         'enrolment = "enrolment.csv"',
+        type_=_PATH,
     )
     surveys: list[SurveyEntry] = _doc(
         "Survey exports, one `[[inputs.surveys]]` table each (none: a mobility-only study).",
@@ -214,12 +210,14 @@ class InputsSection(Table):
         "A school table replacing the built-in one (analysis/tables/schools.csv: ids, names, "
         "aliases, Erasmus codes). Read into the config's `schools_table`.",
         'schools = "schools.csv"',
+        type_=_PATH,
         default=None,
     )
     countries: PathStr | None = _doc(
         "A country table replacing the built-in one (analysis/tables/countries.csv). Read into "
         "the config's `countries_table`.",
         'countries = "countries.csv"',
+        type_=_PATH,
         default=None,
     )
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
+from analysis.config_schema import SCHOOL_FIELDS  # the config validates the same names
 from analysis.mobility.tables import (
     CountryLookup,
     academic_year_of,
@@ -104,16 +105,6 @@ _REQUIRED_ERASMUS = (
 )
 _PARTICIPANTS_PREFIX = "actual participants"
 
-SCHOOL_FIELDS = (
-    "academic_year",
-    "activity",
-    "country",
-    "host",
-    "duration_months",
-    "grant_eur",
-    "funding",
-    "participants",
-)
 DAYS_PER_MONTH = 30.0
 """Mobility-months = calendar days / 30, the Erasmus+ grant convention."""
 

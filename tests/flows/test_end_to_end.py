@@ -208,6 +208,25 @@ def test_a_failing_run_names_stage_and_file_and_keeps_the_previous_report(study)
     assert not any((out / ".staging").iterdir())
 
 
+def test_config_typo_keeps_the_published_report(study):
+    """Issue 13: a typo in study.toml after a real run: exit 2, one line, the report untouched
+    (the rest of the hostile-config corpus is in tests/flows/test_config_errors.py)."""
+    base, data, home, out = study["base"], study["data"], study["home"], study["out"]
+    latest = (out / "latest").resolve()
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    typo = base / "typo"
+    shutil.copytree(data, typo)
+    text = (typo / "study.toml").read_text(encoding="utf-8")
+    (typo / "study.toml").write_text(text.replace("[disclosure]", "[disclosre]"), "utf-8")
+    proc = _run(["run", "--config", str(typo / "study.toml"), "--output", str(out)], home, base)
+    assert proc.returncode == 2
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr[-3000:]
+    assert "disclosre: unknown section; did you mean `disclosure`?" in proc.stderr
+    assert (out / "latest").resolve() == latest
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
 def _comparable(results: dict) -> dict:
     return {"estimates": results["estimates"], "tables": results["tables"]}
 

@@ -131,9 +131,10 @@ class MobilityEntry(Table):
         type_=_PATH,
     )
     format: MobilityFormat = _doc(
-        "`erasmus-ka1`: the Erasmus+ KA1 mobility CSV (24 columns, `;`); `erasmus-xlsx`: the "
-        "yearly Erasmus+ workbooks; `school-mobility`: a school's own spreadsheet (needs `school` "
-        "and `columns`); `auto`: detect an Erasmus+ layout from the header.",
+        "`erasmus-ka1`: the Erasmus+ KA1 release, the `;`-separated CSV or the yearly XLSX "
+        "workbook (every sheet read; told apart by content); `erasmus-xlsx`: an accepted alias of "
+        "`erasmus-ka1`; `school-mobility`: a school's own spreadsheet (needs `school` and "
+        "`columns`); `auto`: detect an Erasmus+ layout from the header.",
         'format = "school-mobility"',
         default="auto",
     )

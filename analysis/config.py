@@ -105,7 +105,9 @@ class StudyConfig:
         return paths
 
     def to_dict(self) -> dict[str, Any]:
-        """The effective config, for the provenance appendix (paths relative to the config)."""
+        """The effective config, for the provenance appendix (paths relative to the config; a
+        file outside the config's folder by its name only: a folder such as /home/<user>/ is
+        personal data and says nothing about the study)."""
 
         def rel(p: Path | None) -> str | None:
             if p is None:
@@ -113,7 +115,7 @@ class StudyConfig:
             try:
                 return str(p.relative_to(self.base_dir))
             except ValueError:
-                return str(p)
+                return f".../{p.name}"
 
         return {
             "config": self.config_path.name,

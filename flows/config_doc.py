@@ -56,7 +56,9 @@ the output folder: the last published report stays as it was.
   file**: a folder, a device (`/dev/zero`), a FIFO or a socket is refused before anything is
   read (a symbolic link is followed and its target checked). One file has one role: the same
   file listed twice (two survey entries, or a survey that is also the enrolment) is an error,
-  since its rows would be counted twice. Inputs are only read, never written.
+  since its rows would be counted twice. Inputs are only read, never written. The report's
+  provenance names inputs relative to the config's folder, and a file outside it by its name
+  only (`.../survey.csv`: a folder such as `/home/<user>/` is personal data).
 - **Codebook sources**: every `[[inputs.surveys]]` `source` must be the `id` of a `[[sources]]`
   table of the codebook.
 - **No `[budget]`, no budget**: without the section the report has no budget part; with it, the

@@ -283,6 +283,8 @@ def test_bom_toml_dates_plain_titles_and_absolute_paths_are_accepted(folder, tmp
     assert cfg.data_cutoff == "2023-06-30"
     assert cfg.title == {"en": "Plain"}
     assert cfg.surveys[0].path == elsewhere.resolve()
+    # the published config names a file outside the study folder without its folders
+    assert cfg.to_dict()["surveys"][0]["path"] == ".../survey.csv"
 
 
 def test_the_bundled_config_passes_config_check(restore_environ, capsys):

@@ -527,7 +527,9 @@ def _comparison_specs(design: SurveyDesign) -> list[dict[str, object]]:
     return specs
 
 
-def _comparison_tables(design: SurveyDesign, present: set[str]) -> tuple[ResultTable, ResultTable]:
+def _comparison_tables(
+    design: SurveyDesign, present: set[str], min_base: int | None = None
+) -> tuple[ResultTable, ResultTable]:
     diffs, notes = [], []
     for spec in _comparison_specs(design):
         try:
@@ -537,6 +539,12 @@ def _comparison_tables(design: SurveyDesign, present: set[str]) -> tuple[ResultT
             continue
         if r["n_a"] == 0 or r["n_b"] == 0:
             notes.append(f"{spec['what']}: not computed (a group has no respondents)")
+            continue
+        if min_base and min(r["n_a"], r["n_b"]) < min_base:
+            # a difference against a group this small would publish its members' answers
+            notes.append(
+                f"{spec['what']}: not computed (a group has fewer than {min_base} respondents)"
+            )
             continue
         diffs.append((spec, r))
     tests = []
@@ -827,7 +835,7 @@ def survey_result_tables(
     if any(c.startswith("pref_region__") for c in cols):
         jobs.append(partial(_destinations_table, design, "pref_region", ci))
     jobs += [
-        partial(_comparison_tables, design, set(present_exp)),
+        partial(_comparison_tables, design, set(present_exp), config.disclosure.min_base),
         partial(_model_table, design, config.disclosure.min_base),
     ]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="survey-tables") as pool:

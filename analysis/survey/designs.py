@@ -337,6 +337,13 @@ def _project(x: np.ndarray, cal: Calibration | np.ndarray, w: np.ndarray) -> np.
     return out
 
 
+def _rowsum(x: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """R ``rowsum``: sums of the rows of ``x`` per code (one ``np.bincount`` per column)."""
+    return np.column_stack(
+        [np.bincount(codes, weights=x[:, j], minlength=size) for j in range(x.shape[1])]
+    )
+
+
 def _onestage(
     x: np.ndarray,
     st: Stage,
@@ -351,8 +358,7 @@ def _onestage(
     """
     H = st.n_psu.size
     P = int(st.clusters.max()) + 1
-    T = np.zeros((P, x.shape[1]))
-    np.add.at(T, st.clusters, x)
+    T = _rowsum(x, st.clusters, P)
     psu_stratum = np.zeros(P, dtype=np.int64)
     psu_stratum[st.clusters] = st.strata
     n_h = st.n_psu
@@ -375,8 +381,7 @@ def _onestage(
             f"(lonely_psu='fail', as R's default survey.lonely.psu)"
         )
     # centring within the stratum, except a lonely PSU under "adjust" (centred at zero)
-    sums = np.zeros((H, x.shape[1]))
-    np.add.at(sums, psu_stratum, T)
+    sums = _rowsum(T, psu_stratum, H)
     centre = sums / np.where(n_h > 0, n_h, 1.0)[:, None]
     if lonely == "adjust":
         centre[n_h == 1] = 0.0
@@ -704,3 +709,49 @@ def jackknife(design: ClusterDesign, *, mse: bool = False) -> ReplicateDesign:
         scale = P / len(cols)
     rep = np.column_stack(cols) * w[:, None]
     return ReplicateDesign(design.data, w, rep, scale, np.array(rsc), "JKn", mse, "jackknife JKn")
+
+
+def bootstrap(
+    design: ClusterDesign, replicates: int = 50, *, seed: int, mse: bool = False
+) -> ReplicateDesign:
+    """Rao-Wu bootstrap replicate weights (the algorithm of R ``as.svrepdesign(type="bootstrap")``).
+
+    In every stratum the ``n_h`` sampled PSUs are drawn ``n_h`` times with replacement (with a
+    first-stage fpc: drawn without replacement from the PSUs repeated up to ``N_h``, as R's
+    ``bootstratum``); a replicate weight is the design weight times the number of draws of the
+    respondent's PSU.  ``scale = m / ((m - 1) (R - 1))`` with ``m`` the harmonic mean of the PSUs
+    per stratum, ``rscales = 1``.  numpy's generator (``seed``) cannot give R's draws: to
+    reproduce an R analysis, import its weights with :meth:`ReplicateDesign.from_weights`.
+    """
+    if replicates < 2:
+        raise DesignError("bootstrap needs at least 2 replicates")
+    rng = np.random.default_rng(seed)
+    st = design.stages[0]
+    H = st.n_psu.size
+    P = int(st.clusters.max()) + 1
+    psu_stratum = np.zeros(P, dtype=np.int64)
+    psu_stratum[st.clusters] = st.strata
+    counts = np.zeros((P, replicates))
+    for h in range(H):
+        psus = np.flatnonzero(psu_stratum == h)
+        nh = psus.size
+        if st.popsize is None or not np.isfinite(st.popsize[h]):
+            draws = rng.integers(0, nh, size=(replicates, nh))
+        else:
+            pseudo = np.resize(rng.permutation(nh), int(st.popsize[h]))
+            draws = np.stack([rng.choice(pseudo, nh, replace=False) for _ in range(replicates)])
+        flat = (np.arange(replicates)[:, None] * nh + draws).ravel()
+        counts[psus] = np.bincount(flat, minlength=replicates * nh).reshape(replicates, nh).T
+    m = 1.0 / np.mean(1.0 / st.n_psu)
+    scale = m / ((m - 1) * (replicates - 1))
+    rep = counts[st.clusters] * design.weights[:, None]
+    return ReplicateDesign(
+        design.data,
+        design.weights,
+        rep,
+        float(scale),
+        np.ones(replicates),
+        "bootstrap",
+        mse,
+        f"bootstrap ({replicates} replicates, seed {seed})",
+    )

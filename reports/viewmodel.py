@@ -1263,6 +1263,7 @@ def _data_quality(ctx: _Ctx) -> list[dict]:
             ("unknown_schools", "alert_unknown_schools"),
             ("unknown_codes", "alert_unknown_codes"),
             ("unknown_countries", "alert_unknown_countries"),
+            ("unknown_options", "alert_unknown_options"),
         ):
             v = f.get(key)
             if v:  # a count of columns/names only: the names may be personal data

@@ -345,10 +345,14 @@ class _Mapper:
         return neutralise_text(s), None
 
     def _multi_select(self, s: str):
-        """A joined answer (Google Forms ", "): the set of options, matching the longest known
-        label first so that labels containing commas survive."""
+        """A joined answer (Google Forms ``", "`` or ``";"``): the set of options, matching the
+        longest known label first so that labels containing commas survive.  A part that is
+        no option ("Other: Afrique", a free "other" answer) does not set the answer aside:
+        the known options stay ticked and the unknown parts are only counted
+        (:attr:`_Choices.unknown`), their text is never kept."""
         parts = [p for p in re.split(r"\s*[,;]\s*", s) if p]
         chosen: set[str] = set()
+        unknown = 0
         i = 0
         while i < len(parts):
             for j in range(len(parts), i, -1):
@@ -358,11 +362,22 @@ class _Mapper:
                     i = j
                     break
             else:
-                return None, (
-                    "unknown_code",
-                    f"{parts[i][:40]!r} is not an option of {self.var.name}",
-                )
-        return frozenset(chosen), None
+                unknown += 1
+                i += 1
+        return _Choices.of(chosen, unknown), None
+
+
+class _Choices(frozenset):
+    """The options ticked in one joined multi-select answer, and how many of its parts were no
+    option of the codebook (``unknown``: a count, never the text)."""
+
+    unknown: int = 0
+
+    @classmethod
+    def of(cls, chosen: set[str], unknown: int) -> _Choices:
+        c = cls(chosen)
+        c.unknown = unknown
+        return c
 
 
 # ----------------------------------------------------------------------------- main entry
@@ -454,6 +469,8 @@ def read_survey_export(
     out: dict[str, list[np.ndarray]] = {}
     rows_read = 0
     quarantined_rows = 0
+    unknown_options: dict[str, int] = {}  # multi-select: answers outside the options, counted
+    unknown_respondents: dict[str, int] = {}
 
     needed = sorted(set(positions.values()) | set(roles.values()))
     for chunk in table.chunks(chunk_rows, usecols=needed):
@@ -508,6 +525,7 @@ def read_survey_export(
         subrows = rownum[keep_idx]
         row_bad = np.zeros(len(sub), dtype=bool)
         values: dict[str, np.ndarray] = {}
+        unknown_parts: dict[str, np.ndarray] = {}
         cell_issues: list[tuple[int, str, object, str, str]] = []
         for vname, cols in by_var.items():
             var = codebook.variables[vname]
@@ -537,6 +555,9 @@ def read_survey_export(
                     values[f"{vname}__{o}"] = _per_row(
                         uvals, codes, lambda v, o=o: np.nan if v is None else float(o in v), float
                     )
+                unknown_parts[vname] = _per_row(
+                    uvals, codes, lambda v: getattr(v, "unknown", 0), np.int64
+                )
             elif var.type in ("likert", "binary", "numeric"):
                 values[vname] = _per_row(uvals, codes, lambda v: np.nan if v is None else v, float)
             elif var.type == "identifier":
@@ -546,6 +567,13 @@ def read_survey_export(
             else:
                 values[vname] = vals
         good = ~row_bad
+        for vname, parts in unknown_parts.items():
+            kept_parts = parts[good]
+            if kept_parts.any():
+                unknown_options[vname] = unknown_options.get(vname, 0) + int(kept_parts.sum())
+                unknown_respondents[vname] = unknown_respondents.get(vname, 0) + int(
+                    (kept_parts > 0).sum()
+                )
         # cell problems are recorded for rows that stay in the tidy table (scope "cell")
         for i, column, raw, reason, detail in cell_issues:
             if good[i]:
@@ -605,6 +633,10 @@ def read_survey_export(
             "drop_duplicates": filters.drop_duplicates,
         },
         "school_table": resolver.table_given,
+        # joined multi-select answers that are no option of the codebook ("Other: ..."): the
+        # respondent's known options are kept; only these counts are reported, never the text
+        "unknown_options": dict(sorted(unknown_options.items())),
+        "unknown_option_respondents": dict(sorted(unknown_respondents.items())),
     }
     return SurveyIngest(responses=responses, quarantine=quarantine, manifest=manifest)
 

@@ -29,6 +29,7 @@ from scipy import stats
 from analysis.survey.design import DesignError, SurveyDesign, _indicator, _numeric
 from analysis.survey.designs import ClusterDesign, ReplicateDesign
 from analysis.survey.linearization import ci_beta, ci_logit, ci_t, ci_wald
+from analysis.survey.raoscott import RaoScottTest
 
 AnyDesign = ClusterDesign | ReplicateDesign | SurveyDesign
 
@@ -388,6 +389,86 @@ def quantile(
                 )
             )
     return tuple(out)
+
+
+# ------------------------------------------------------------------------ Rao-Scott
+
+
+def _levels(d, variable: str) -> tuple[np.ndarray, list[str]]:
+    if variable not in d.data.columns:
+        raise DesignError(f"variable {variable!r} not found")
+    s = d.data[variable]
+    miss = s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
+    lab = s.astype(str).to_numpy()
+    levels = sorted(set(lab[~miss]))
+    pos = {v: i for i, v in enumerate(levels)}
+    return np.array([-1 if m else pos[v] for v, m in zip(lab, miss, strict=True)]), levels
+
+
+def rao_scott(design: AnyDesign, row: str, col: str) -> RaoScottTest:
+    """Rao-Scott F test of independence (R ``svychisq(~row + col, design, statistic="F")``).
+
+    The second-order correction of Pearson's X2 (weighted table scaled to the design's rows),
+    with the cell shares' covariance from the design (clusters, strata, fpc, lonely-PSU option,
+    calibration) or its replicate weights: ``F = X2 / tr(Delta)``, ``ndf = tr(Delta)^2 /
+    tr(Delta^2)``, ``ddf = ndf * nu``.  As R: levels are each variable's non-missing values,
+    the cells of a respondent missing either variable are left out (``na.rm``), ``N`` is the
+    number of rows of the design and ``nu`` its PSUs minus strata (replicate designs: their
+    df).  (:func:`analysis.survey.compare.rao_scott` instead scales X2 to the respondents in
+    the table.)
+    """
+    d = _design(design)
+    rc, rlev = _levels(d, row)
+    cc, clev = _levels(d, col)
+    nr, nc = len(rlev), len(clev)
+    if nr < 2 or nc < 2:
+        raise DesignError(f"Rao-Scott {row} x {col}: each variable needs 2 or more levels")
+    valid = (rc >= 0) & (cc >= 0)
+    k = nr * nc
+    cell = np.where(valid, rc + nr * cc, 0)  # row level varies fastest (R's interaction)
+    ind = np.zeros((d.n, k))
+    ind[np.flatnonzero(valid), cell[valid]] = 1.0
+    w = np.where(valid, d.weights, 0.0)
+    wsum = w.sum()
+    p = ind.T @ w / wsum
+    if isinstance(d, ReplicateDesign):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = (d.replicates * valid[:, None]).T @ ind
+            reps = reps / reps.sum(axis=1, keepdims=True)
+        V = d.replicate_variance(reps, p)
+        nu = d.degf()
+    else:
+        V = d.vcov((w / wsum)[:, None] * (ind - p[None, :]), valid)
+        st = d.stages[0]
+        nu = int(np.unique(st.clusters).size - np.unique(st.strata).size)
+    N = d.n
+    r_ = np.tile(np.arange(nr), nc)
+    c_ = np.repeat(np.arange(nc), nr)
+    row_d = (r_[:, None] == np.arange(1, nr)[None, :]).astype(float)
+    col_d = (c_[:, None] == np.arange(1, nc)[None, :]).astype(float)
+    x1 = np.column_stack([np.ones(k), row_d, col_d])
+    x_int = (row_d[:, :, None] * col_d[:, None, :]).reshape(k, -1)
+    q, _ = np.linalg.qr(x1)
+    cmat = x_int - q @ (q.T @ x_int)
+    inv_p = np.where(p == 0, 0.0, 1.0 / np.where(p == 0, 1.0, p))
+    ic = inv_p[:, None] * cmat
+    delta = np.linalg.solve(cmat.T @ ic / N, ic.T @ V @ ic)
+    tr = float(np.trace(delta))
+    d0 = tr**2 / float(np.trace(delta @ delta))
+    table = p.reshape(nc, nr).T * N
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / N
+    x2 = float(np.sum((table - expected) ** 2 / expected))
+    return RaoScottTest.from_statistics(
+        x2 / tr,
+        d0,
+        d0 * nu,
+        x2,
+        float((nr - 1) * (nc - 1)),
+        tr,
+        int(valid.sum()),
+        tuple(rlev),
+        tuple(clev),
+    )
 
 
 # ------------------------------------------------------------------------ models

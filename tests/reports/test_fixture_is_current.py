@@ -49,10 +49,14 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
 def regenerated():
     mod = _regenerate_module()
     results, raw = mod.pipeline_results()
-    return {"results.json": mod.as_json(results), "results_raw.json": mod.as_json(raw)}
+    return {
+        "results.json": mod.as_json(results),
+        "results_raw.json": mod.as_json(raw),
+        "results_one_school.json": mod.as_json(mod.one_school_results()),
+    }
 
 
-@pytest.mark.parametrize("name", ["results.json", "results_raw.json"])
+@pytest.mark.parametrize("name", ["results.json", "results_raw.json", "results_one_school.json"])
 def test_obs13_checked_in_results_fixture_is_what_the_pipeline_produces(regenerated, name):
     stored = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
     now = json.loads(regenerated[name])

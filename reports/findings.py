@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from analysis.results import Estimate, ResultSet
 
@@ -314,19 +313,3 @@ def comparison_findings(results: ResultSet) -> list[Finding]:
     mb = min_base_of(results)
     out = (comparison_finding(e, mb) for e in _table(results, "comparisons.differences"))
     return [f for f in out if f is not None]
-
-
-def describe(finding: Finding) -> dict[str, Any]:
-    """A JSON-able form of a finding (for logs and tests)."""
-    return {
-        "template": finding.template,
-        "values": {
-            k: (
-                {"key": v.key, "field": v.field}
-                if isinstance(v, Quote)
-                else {"dim": v.dim, "value": v.value}
-            )
-            for k, v in finding.values.items()
-        },
-        "refs": list(finding.refs),
-    }

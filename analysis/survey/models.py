@@ -41,7 +41,7 @@ def logistic_regression(
         design.data, outcome, numeric, dict(categorical or {}), min_base
     )
     design = design.with_data(**prep.recoded) if prep.recoded else design
-    categorical = dict(prep.categorical)
+    categorical, numeric = dict(prep.categorical), prep.numeric
     out = engine.logistic_regression(
         design.data, engine.engine_design(design), outcome, list(numeric), categorical
     )

@@ -57,8 +57,11 @@ class ModelData:
     ``columns`` maps each categorical regressor to the column to fit (a derived column when
     levels were recoded), ``categorical`` gives the reference level of each fitted column,
     ``left_out`` the levels (per original variable) whose respondents are not in the model,
-    ``merged`` the levels recoded to :data:`OTHER_LEVEL`."""
+    ``merged`` the levels recoded to :data:`OTHER_LEVEL`, ``numeric`` the numeric regressors
+    to fit (``aliased``: those left out as linear combinations of the others)."""
 
+    numeric: tuple[str, ...]
+    aliased: tuple[str, ...]
     columns: Mapping[str, str]
     recoded: Mapping[str, pd.Series]
     categorical: Mapping[str, str]
@@ -84,7 +87,9 @@ def prepare_model_data(
     categorical: Mapping[str, str],
     min_base: int | None,
 ) -> ModelData:
-    """Merge or leave out the levels below ``min_base`` respondents (see the module doc).
+    """Merge or leave out the levels below ``min_base`` respondents (see the module doc), and
+    leave out a numeric regressor that is a linear combination of the terms before it (the
+    fit would fail on a singular information matrix).
 
     Counts are unweighted respondents with the outcome and every regressor answered."""
     complete = _complete(data, outcome, [*numeric, *categorical])
@@ -119,7 +124,16 @@ def prepare_model_data(
         col = f"__model_{var}"
         out = out.astype(object).where(out.notna(), None)  # None, not pd.NA ("<NA>" as text)
         columns[var], recoded[col], cats[col] = col, out, new_ref
-    return ModelData(columns, recoded, cats, left, merged, tuple(notes))
+    fit_data = data.assign(**recoded) if recoded else data
+    aliased = [
+        v
+        for v, lv in aliased_terms(fit_data, outcome, numeric, cats)
+        if lv is None and v in numeric
+    ]
+    for v in aliased:
+        notes.append(f"{v}: left out of the model (a linear combination of the other terms)")
+    kept = tuple(v for v in numeric if v not in aliased)
+    return ModelData(kept, tuple(aliased), columns, recoded, cats, left, merged, tuple(notes))
 
 
 def _design_matrix(
@@ -220,10 +234,7 @@ def blank_non_estimable(
         {"variable": var, "level": lv, "not_estimable": SPARSE_LEVEL}
         for var, levels in prepared.left_out.items()
         for lv in levels
-    ]
+    ] + [{"variable": v, "level": None, "not_estimable": SINGULAR} for v in prepared.aliased]
     if extra:
         out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
-    for c in ("n", "df"):
-        if c in out.columns:
-            out.loc[out["not_estimable"] == SPARSE_LEVEL, c] = np.nan
     return out

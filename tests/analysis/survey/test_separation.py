@@ -113,6 +113,20 @@ def test_obs11_collinear_terms_are_singular():
     assert sep.aliased_terms(data, "y", ["a"], {}) == []
 
 
+def test_obs11_a_collinear_regressor_is_left_out_and_named_singular():
+    rng = np.random.default_rng(1)
+    a = rng.integers(1, 6, 300).astype(float)
+    y = (rng.random(300) < 1 / (1 + np.exp(-(1 - 0.4 * a)))).astype(float)
+    data = pd.DataFrame({"y": y, "a": a, "b": 2 * a + 1, "g": rng.choice(["u", "v"], 300)})
+    design = SurveyDesign.from_frame(data, "unweighted", strata=None, weight=None)
+    out = logistic_regression(design, "y", ["a", "b"], {"g": "u"}, min_base=MIN_BASE)
+    b = _row(out, "b", None)
+    assert b["not_estimable"] == sep.SINGULAR and pd.isna(b["odds_ratio"])
+    a_row = _row(out, "a", None)
+    assert pd.isna(a_row["not_estimable"]) and a_row["ci_high"] < 1  # true effect -0.4
+    assert any("b: left out of the model (a linear combination" in n for n in out.attrs["notes"])
+
+
 def test_obs11_a_too_small_reference_level_is_replaced():
     data = _frame()
     prep = sep.prepare_model_data(

@@ -12,7 +12,7 @@ import datetime as dt
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from analysis.tomlschema import Table, shown
 
@@ -33,7 +33,15 @@ SCHOOL_FIELDS: tuple[str, ...] = typing.get_args(SchoolField)
 """Mobility fields a school's own spreadsheet can map its columns to."""
 _SCHOOL_REQUIRED = ("academic_year", "activity", "country")
 Language = Literal["en", "fr"]
-PathStr = Annotated[str, Field(min_length=1)]
+
+
+def _plain_path(v: str) -> str:
+    if any(not (c.isprintable() or c == " ") for c in v):
+        raise ValueError("a path may not contain control characters (newline, NUL, ...)")
+    return v
+
+
+PathStr = Annotated[str, Field(min_length=1), AfterValidator(_plain_path)]
 _PATH = "a file path (string)"
 
 

@@ -101,7 +101,12 @@ def located(label: str, text: str, loc: tuple[Any, ...], message: str) -> str:
     line = line_of(key_lines(text), loc)
     at = f":{line}" if line else ""
     key = f" {dotted(loc)}:" if loc else ""
-    return f"{label}{at}:{key} {message}"
+    return one_line(f"{label}{at}:{key} {message}")
+
+
+def one_line(message: str) -> str:
+    """``message`` with its control characters escaped: an error is always one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)
 
 
 def toml_syntax_error(label: str, exc: Exception, text: str = "") -> str:
@@ -122,8 +127,8 @@ def toml_syntax_error(label: str, exc: Exception, text: str = "") -> str:
     line, col, what = int(m.group(1)), m.group(2), msg[: m.start()]
     better = _explained(text, line) if text else None
     if better:
-        return f"{label}:{better[0]}: invalid TOML: {better[1]}"
-    return f"{label}:{line}: invalid TOML: {what} (column {col})"
+        return one_line(f"{label}:{better[0]}: invalid TOML: {better[1]}")
+    return one_line(f"{label}:{line}: invalid TOML: {what} (column {col})")
 
 
 def _unclosed_string_line(text: str) -> int | None:

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from analysis.ingest.codebook_schema import BREAK_KEYS, SOURCE_KEYS, VARIABLE_KEYS, CodebookFile
 from analysis.ingest.errors import CodebookError
 from analysis.ingest.text import match_key
-from analysis.tomlschema import key_lines, one_line_error, toml_syntax_error
+from analysis.tomlschema import key_lines, one_line, one_line_error, toml_syntax_error
 
 TYPES = (
     "identifier",
@@ -157,7 +157,7 @@ class _Errors:
         at = f":{line}" if line else ""
         dotted = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in where)
         dotted = dotted.replace(".[", "[")
-        return CodebookError(f"{self.label}{at}: {dotted}: {msg}")
+        return CodebookError(one_line(f"{self.label}{at}: {dotted}: {msg}"))
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.config import ConfigError
 from flows import cli
@@ -128,6 +130,7 @@ CORPUS = [
     ('enrolment = "enrolment.csv"', 'enrolment = ""', "enrolment =", "at least 1 character"),
     ('path = "survey_2021_limesurvey_imt_nord_europe.csv"', 'path = "survey_2023_qualtrics.csv"',
      ("survey_2023_qualtrics.csv", 2), "inputs.surveys[1].path: the same file as inputs.surveys[0].path"),
+    ('path = "survey_2023_qualtrics.csv"', 'path = "a\\nb.csv"', "a\\nb.csv", "may not contain control characters"),
     # wrong table syntax
     ('[[inputs.surveys]]\npath = "survey_2023', '[inputs.surveys]\npath = "survey_2023', "[inputs.surveys]",
      "write [[inputs.surveys]] (double brackets)"),
@@ -164,6 +167,43 @@ def test_hostile_config_exits_2_with_one_line_and_keeps_the_report(
         assert err.startswith(prefix), (err, prefix)
         assert words in err, err
     assert _snapshot(previous_report) == before
+
+
+_VALUES = ['"x"', '""', "0", "-1", "1e400", "true", "[]", '[1, "a"]', "{}", "{ a = 1 }",
+           "2023-06-30", '"../x"', '"/dev/null"', "[[1]]", '"\\u0000"', "nan"]  # fmt: skip
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_any_mutated_config_is_accepted_or_refused_in_one_line(folder, data):
+    """Property: whatever is changed in a valid config (values, lines dropped, repeated or cut,
+    table headers), load_config returns a config or raises ConfigError with one line."""
+    lines = GOOD.splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        line, op = (
+            lines[i],
+            data.draw(st.sampled_from(["value", "drop", "repeat", "cut", "header"])),
+        )
+        if op == "value" and "=" in line and not line.startswith("["):
+            lines[i] = line.split("=", 1)[0] + "= " + data.draw(st.sampled_from(_VALUES))
+        elif op == "drop":
+            del lines[i]
+        elif op == "repeat":
+            lines.insert(data.draw(st.integers(0, len(lines))), line)
+        elif op == "cut":
+            lines[i] = line[: data.draw(st.integers(0, len(line)))]
+        elif op == "header" and line.startswith("["):
+            lines[i] = (
+                line.replace("[[", "[").replace("]]", "]") if "[[" in line else "[" + line + "]"
+            )
+    (folder / "study.toml").write_text("\n".join(lines), encoding="utf-8")
+    try:
+        load_config(folder / "study.toml")
+    except ConfigError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(folder / "study.toml"))
 
 
 # ----------------------------------------------------------------------------- issue 13.1

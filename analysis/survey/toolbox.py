@@ -391,6 +391,89 @@ def quantile(
     return tuple(out)
 
 
+# ------------------------------------------------------------------------ differences
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``mean_a - mean_b`` of a numeric answer between two groups (R ``svyttest``)."""
+
+    variable: str
+    group: str
+    a: str
+    b: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    t: float
+    df: float
+    p_value: float
+    mean_a: float
+    mean_b: float
+    n_a: int
+    n_b: int
+    variance: str
+
+
+def difference(
+    design: AnyDesign, variable: str, group: str, a: object, b: object, *, ci_level: float = 0.95
+) -> Difference:
+    """Difference of weighted means ``a - b`` (R ``svyttest(variable ~ group)``, the level
+    ``b`` as reference), on any design.
+
+    SE: influence values of the two domain means subtracted (= the svyglm sandwich) or the
+    replicates' differences; ``df = degf - 1`` of the respondents used (replicate designs: of
+    the whole design, as R); t test and CI ``t(df)``.
+    """
+    d = _design(design)
+    y = _numeric(d, variable)
+    if group not in d.data.columns:
+        raise DesignError(f"group column {group!r} not found")
+    g = d.data[group].astype(str).to_numpy()
+    valid = ~np.isnan(y)
+    in_a, in_b = valid & (g == str(a)), valid & (g == str(b))
+    if not in_a.any() or not in_b.any():
+        raise DesignError(f"difference: no valid answer of {variable!r} in {group}={a!r} or {b!r}")
+    yv = np.where(valid, y, 0.0)
+    wa, wb = np.where(in_a, d.weights, 0.0), np.where(in_b, d.weights, 0.0)
+    ma, mb = float(wa @ yv / wa.sum()), float(wb @ yv / wb.sum())
+    est = ma - mb
+    used = in_a | in_b
+    if isinstance(d, ReplicateDesign):
+        ra = (d.replicates * in_a[:, None]).T
+        rb = (d.replicates * in_b[:, None]).T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = (ra @ yv) / ra.sum(axis=1) - (rb @ yv) / rb.sum(axis=1)
+        v = d.replicate_variance(reps, np.array([est]))
+        df = d.degf() - 1
+    else:
+        z = wa * (yv - ma) / wa.sum() - wb * (yv - mb) / wb.sum()
+        v = d.vcov(z, used)
+        df = d.degf(used) - 1
+    se = float(np.sqrt(v[0, 0]))
+    t = est / se
+    q = stats.t.ppf(0.5 + ci_level / 2, df)
+    return Difference(
+        variable,
+        group,
+        str(a),
+        str(b),
+        est,
+        se,
+        est - q * se,
+        est + q * se,
+        t,
+        float(df),
+        float(2 * stats.t.sf(abs(t), df)),
+        ma,
+        mb,
+        int(in_a.sum()),
+        int(in_b.sum()),
+        _variance_label(d),
+    )
+
+
 # ------------------------------------------------------------------------ Rao-Scott
 
 

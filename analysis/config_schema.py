@@ -12,7 +12,7 @@ import datetime as dt
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from analysis.tomlschema import Table, shown
 
@@ -229,6 +229,15 @@ class InputsSection(Table):
         type_=_PATH,
         default=None,
     )
+
+    @model_validator(mode="after")
+    def _some_input(self) -> InputsSection:
+        if not self.surveys and not self.mobility:
+            raise ValueError(
+                "no survey and no mobility input: add [[inputs.surveys]] and/or "
+                "[[inputs.mobility]] tables (one per file)"
+            )
+        return self
 
 
 class FiltersSection(Table):

@@ -121,6 +121,7 @@ CORPUS = [
     ('codebook = "codebook.toml"\n', "", "[inputs]", "inputs.codebook: required key is missing"),
     ("envelope_eur = 90000\n", "", "[budget]", "budget.envelope_eur: required key is missing"),
     ('school = "imt_nord_europe"\n', "", ("[[inputs.mobility]]", 2), "needs `school"),
+    ("[[inputs.surveys]]", "[[inputs.surveys_old]]", "[[inputs.surveys_old]]", "did you mean `surveys`?"),
     # bad and missing paths, path traversal
     ('enrolment = "enrolment.csv"', 'enrolment = "enrolement.csv"', "enrolement.csv", "file not found"),
     ('path = "survey_2023_qualtrics.csv"', 'path = "../../../../../etc/passwd"', "etc/passwd",
@@ -301,6 +302,18 @@ def test_an_invalid_codebook_is_reported_with_its_own_file_and_line(folder):
 
 
 # ----------------------------------------------------------------------------- what is accepted
+def test_a_config_without_any_input_file_is_refused(folder):
+    start, end = GOOD.index("[[inputs.surveys]]"), GOOD.index("[filters]")
+    text = GOOD[:start] + GOOD[end:]
+    (folder / "study.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(folder / "study.toml")
+    assert str(exc.value).startswith(
+        f"{folder / 'study.toml'}:{_line_of(text, '[inputs]')}: inputs: "
+    )
+    assert "no survey and no mobility input" in str(exc.value)
+
+
 def test_a_config_without_budget_carries_none_not_a_default_envelope(folder):
     start = GOOD.index("[budget]")
     (folder / "study.toml").write_text(GOOD[:start], encoding="utf-8")

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from analysis.survey import toolbox as tb
+from analysis.survey.design import SurveyDesign
 from analysis.survey.designs import (
     ClusterDesign,
     LonelyPSUError,
@@ -326,3 +327,44 @@ def test_numpy_bootstrap_se_near_r_linearization_with_many_replicates():
     se = tb.mean(boot, "barrier_finance")[0].se
     ref = reference()["s23_large"]["designs"]["W"]["mean_barrier"]["se"]
     assert abs(se / ref - 1) < 0.07
+
+
+@pytest.mark.parametrize("name", ["s11_small", "hostile"])
+@pytest.mark.parametrize("option", ["adjust", "remove", "certainty", "average", "fail"])
+def test_jackknife_lonely_psu_options_equal_r_jknweights(name, option):
+    ref = reference()[name]["lonely_jkn"][option]
+    s = base_design(data(name), "S", lonely=option)
+    if "error" in ref:
+        with pytest.raises(LonelyPSUError, match="one PSU"):
+            jackknife(s)
+        return
+    j = jackknife(s)
+    assert j.degf() == ref["degf"]
+    close(j.scale, ref["scale"])
+    for res, r in (
+        (tb.mean(j, "barrier_finance"), ref["mean_barrier"]),
+        (tb.proportion(j, "went_abroad"), ref["prop_abroad"]),
+        (tb.total(j, "went_abroad"), ref["total_abroad"]),
+    ):
+        e, se = est_se(res)
+        close(e, [r["estimate"]])
+        close(se, [r["se"]])
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_pipeline_survey_design_gives_r_stratified_values(name):
+    # the pipeline's SurveyDesign (stratified, fpc from a column) through the toolbox
+    sd = SurveyDesign.from_frame(
+        data(name), "stratified", strata="school", weight="weight", population="enrolled"
+    )
+    ref = reference()[name]["designs"]["S"]
+    assert ClusterDesign.from_survey_design(sd).degf() == ref["degf"]
+    q = tb.quantile(sd, "grant_eur", ref["quantile_grant"]["probs"])
+    close([r.se for r in q], ref["quantile_grant"]["se"])
+    r = tb.ratio(sd, "grant_eur", "months")[0]
+    close(
+        [r.estimate, r.se],
+        [ref["ratio_grant_per_month"]["estimate"], ref["ratio_grant_per_month"]["se"]],
+    )
+    t = tb.total(sd, "went_abroad")[0]
+    close([t.estimate, t.se], [ref["total_abroad"]["estimate"], ref["total_abroad"]["se"]])

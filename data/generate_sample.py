@@ -1343,6 +1343,8 @@ type = "categorical"
 label = {{ en = "Gender", fr = "Genre" }}
 categories = ["F", "M", "X"]           # X = other / prefer not to say
 values = {{ "F" = "F", "M" = "M", "X" = "X" }}
+labels.en = {{ F = "Women", M = "Men", X = "Other / not said" }}
+labels.fr = {{ F = "Femmes", M = "Hommes", X = "Autre / non précisé" }}
 
 [variables.study_year]
 type = "numeric"
@@ -1400,6 +1402,9 @@ labels.fr = {LIKERT_FR}
 type = "multi-select"                  # a source column per option; any non-empty value = selected
 label = {{ en = "Preferred destination regions", fr = "Régions de destination souhaitées" }}
 options = {json.dumps(list(REGIONS))}
+# option labels per language (docs/codebook.md): shown in the report instead of the ids
+labels.en = {{ euroregion = "Euroregion (Belgium, Netherlands, Germany)", other_europe = "Other Europe", north_america = "North America", latin_america = "Latin America", asia = "Asia", africa = "Africa", oceania = "Oceania" }}
+labels.fr = {{ euroregion = "Eurorégion (Belgique, Pays-Bas, Allemagne)", other_europe = "Autre Europe", north_america = "Amérique du Nord", latin_america = "Amérique latine", asia = "Asie", africa = "Afrique", oceania = "Océanie" }}
 
 [variables.comment]
 type = "free-text"                     # quality checks only: never output

@@ -12,6 +12,7 @@ import pandas as pd
 from analysis.changes import changes_since
 from analysis.config import StudyConfig
 from analysis.disclosure import apply_disclosure_control
+from analysis.ingest import load_codebook
 from analysis.results import ResultSet
 from flows import provenance
 from flows.hashing import file_sha
@@ -64,6 +65,8 @@ def assemble_results(
         "data_cutoff": config.data_cutoff,
         "waves": sorted({s.wave for s in config.surveys}),
         "schools": school_names(schools),
+        # codebook labels of variables and options (docs/codebook.md): the report shows them
+        "labels": load_codebook(config.codebook).report_labels(),
     }
     results = ResultSet(study, tuple([*survey_tables, *mobility_tables]), dq, prov)
     results, disclosure = apply_disclosure_control(

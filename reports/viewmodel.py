@@ -256,12 +256,19 @@ class _Ctx:
             return fmt_academic_year(value)
         if dim == "by":
             return self.L["dims"].get(value, value)
-        return self.L["levels"].get(value, value)
+        return self.option(dim, value) or self.L["levels"].get(value, value)
+
+    def option(self, variable: str, value: str) -> str | None:
+        """The codebook's label of an option / category of ``variable`` (docs/codebook.md)."""
+        labels = (self.results.study.get("labels") or {}).get(self.lang) or {}
+        return ((labels.get("options") or {}).get(variable) or {}).get(value)
 
     def level(self, e: Estimate) -> str:
         lvl = e.level or ""
         if e.variable in LIKERT_VARIABLES and lvl in {"1", "2", "3", "4", "5"}:
             return self.t(f"likert_{lvl}")
+        if self.option(e.variable, lvl):
+            return self.option(e.variable, lvl)  # type: ignore[return-value]
         if lvl in self.L["levels"]:
             return self.L["levels"][lvl]
         if " - " in lvl:
@@ -271,7 +278,10 @@ class _Ctx:
     def _term(self, term: str) -> str:
         m = re.fullmatch(r"(\w+)\[(\w+)\]", term)
         if m:  # a model term "gender[F]"
-            return f"{self.var_name(m.group(1))}{self.t('colon')}{self.L['levels'].get(m.group(2), m.group(2))}"
+            value = self.option(m.group(1), m.group(2)) or self.L["levels"].get(
+                m.group(2), m.group(2)
+            )
+            return f"{self.var_name(m.group(1))}{self.t('colon')}{value}"
         names = self.results.study.get("schools") or {}
         if term in names or term in ("rest",) or term in TOTAL_VALUES:
             return self.school(term)
@@ -289,7 +299,10 @@ class _Ctx:
         return f"{name}{self.t('colon')}{', '.join(parts)}" if parts else name
 
     def var_name(self, v: str) -> str:
-        return self.L["variables"].get(v, self.L["dims"].get(v, v))
+        if v in self.L["variables"] or v in self.L["dims"]:
+            return self.L["variables"].get(v, self.L["dims"].get(v, v))
+        labels = (self.results.study.get("labels") or {}).get(self.lang) or {}
+        return (labels.get("variables") or {}).get(v, v)  # the codebook's label, else the id
 
     def stat_name(self, s: str) -> str:
         return self.L["statistics"].get(s, s)

@@ -71,10 +71,21 @@ class Variable:
     direction: str = "ascending"  # likert
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # likert, per language
     options: tuple[str, ...] = ()  # multi-select
+    # multi-select / categorical: language -> option (or category) id -> label
+    option_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     categories: tuple[str, ...] = ()  # categorical (optional closed list)
     missing: frozenset[str] = frozenset()  # extra missing markers, match_key-normalised
     range: tuple[float, float] | None = None  # numeric
     formats: tuple[str, ...] = ()  # date: strptime formats tried in order
+
+    def option_label(self, option: str, language: str) -> str:
+        """Label of an option (multi-select) or category (categorical) in ``language``: the
+        codebook's ``labels.<language>``, else English, else the id itself."""
+        for lang in (language, "en"):
+            lab = self.option_labels.get(lang, {}).get(option)
+            if lab:
+                return lab
+        return option
 
     def columns(self) -> list[str]:
         """Tidy-table columns this variable produces."""
@@ -136,6 +147,24 @@ class Codebook:
         """Variable name -> label in ``language`` (falls back to English, then the name)."""
         return {
             n: v.label.get(language) or v.label.get("en") or n for n, v in self.variables.items()
+        }
+
+    def option_labels(self, language: str) -> dict[str, dict[str, str]]:
+        """Variable -> option/category id -> label in ``language`` (English, then the id, when
+        a label is missing), for every multi-select and categorical variable with labels."""
+        out: dict[str, dict[str, str]] = {}
+        for n, v in self.variables.items():
+            ids = dict.fromkeys(k for table in v.option_labels.values() for k in table)
+            if ids:
+                out[n] = {o: v.option_label(o, language) for o in ids}
+        return out
+
+    def report_labels(self) -> dict[str, dict[str, Any]]:
+        """The labels the report shows instead of ids, per language:
+        ``{lang: {"variables": {name: label}, "options": {name: {option: label}}}}``."""
+        return {
+            lang: {"variables": self.variable_labels(lang), "options": self.option_labels(lang)}
+            for lang in LANGUAGES
         }
 
     def breaks_for(self, variables: set[str], wave: str) -> list[Break]:
@@ -305,9 +334,13 @@ def _variable(name: str, v: Any, err: _Errors) -> Variable:
                     (*where, "values"), f"answer {k!r} maps to {x!r}, outside scale {scale}"
                 )
         kw.update(scale=(scale[0], scale[1]), direction=direction, labels=labels)
-    elif "scale" in v or "direction" in v or "labels" in v:
-        k = next(k for k in ("scale", "direction", "labels") if k in v)
+    elif "scale" in v or "direction" in v:
+        k = next(k for k in ("scale", "direction") if k in v)
         raise err.fail((*where, k), f"{k!r} is only allowed for likert variables")
+    elif "labels" in v and typ not in ("multi-select", "categorical"):
+        raise err.fail(
+            (*where, "labels"), "'labels' is only allowed for likert, multi-select, categorical"
+        )
     if typ == "multi-select":
         opts = v.get("options")
         if (
@@ -338,6 +371,8 @@ def _variable(name: str, v: Any, err: _Errors) -> Variable:
         for k, x in values.items():
             if str(x) not in cats:
                 raise err.fail((*where, "values"), f"answer {k!r} maps to {x!r}, not a category")
+    if typ in ("multi-select", "categorical") and "labels" in v:
+        kw["option_labels"] = _option_labels(v["labels"], values, kw, where, err)
     if typ == "numeric" and "range" in v:
         r = v["range"]
         if not isinstance(r, list) or len(r) != 2 or not all(isinstance(x, int | float) for x in r):
@@ -351,6 +386,36 @@ def _variable(name: str, v: Any, err: _Errors) -> Variable:
             )
         kw["formats"] = tuple(f)
     return Variable(name=name, type=typ, label=label, values=values, missing=missing, **kw)
+
+
+def _option_labels(
+    raw: Any, values: dict[str, Any], kw: dict[str, Any], where: tuple[Any, ...], err: _Errors
+) -> dict[str, dict[str, str]]:
+    """``labels.<lang> = { <option id> = "label" }`` of a multi-select or categorical variable:
+    every key an option / category (the closed list, else a value of the value map), every
+    option labelled in each language given (a partial list would leave ids in the report)."""
+    known = list(
+        kw.get("options") or kw.get("categories") or dict.fromkeys(map(str, values.values()))
+    )
+    if not isinstance(raw, dict):
+        raise err.fail((*where, "labels"), "must be a table of labels per language")
+    out: dict[str, dict[str, str]] = {}
+    for lang, table in raw.items():
+        at = (*where, "labels", lang)
+        if lang not in LANGUAGES:
+            raise err.fail(at, f"unknown language {lang!r}")
+        if not isinstance(table, dict) or not all(isinstance(x, str) and x for x in table.values()):
+            raise err.fail(at, 'needs a table option id -> label, e.g. { asia = "Asia" }')
+        for k in table:
+            if known and k not in known:
+                raise err.fail(
+                    (*at, k), f"{k!r} is not an option/category (known: {', '.join(known)})"
+                )
+        missing = [k for k in known if k not in table]
+        if missing:
+            raise err.fail(at, f"no label for {', '.join(missing)}")
+        out[lang] = dict(table)
+    return out
 
 
 def _source(i: int, s: Any, variables: dict[str, Variable], err: _Errors) -> Source:

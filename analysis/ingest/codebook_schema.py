@@ -72,8 +72,12 @@ class VariableSpec(Table):
     # likert
     scale: list[int] | None = Field(None, description="likert: [low, high].")
     direction: Literal["ascending", "descending"] | None = Field(None, description="likert.")
-    labels: dict[Language, list[str]] | None = Field(
-        None, description="likert: one label per scale point, per language."
+    labels: dict[Language, list[str] | dict[str, str]] | None = Field(
+        None,
+        description=(
+            "Labels per language: likert, a list (one label per scale point); multi-select and "
+            "categorical, a table option or category id -> label."
+        ),
     )
     # multi-select
     options: list[str] | None = Field(None, description="multi-select: option ids (snake_case).")

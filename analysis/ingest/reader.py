@@ -239,8 +239,12 @@ class _Mapper:
                     else _DATE_FORMATS_DMY + _DATE_FORMATS_MDY
                 )
             )
-        if var.type == "multi-select":
+        if var.type in ("multi-select", "categorical"):
+            # option ids and their labels in every language are answers too (a Google Forms
+            # export writes the labels); the value maps win
             self.option_keys = {match_key(o): o for o in var.options}
+            for table in var.option_labels.values():
+                self.option_keys.update({match_key(lab): o for o, lab in table.items()})
             self.option_keys.update(self.vmap)
 
     def is_missing(self, s: str) -> bool:
@@ -285,6 +289,9 @@ class _Mapper:
             for c in self.var.categories:
                 if match_key(c) == match_key(s):
                     return c, None
+        by_label = self.option_keys.get(match_key(s))
+        if by_label is not None:
+            return str(by_label), None
         if self.vmap or self.var.categories:
             return None, ("unknown_code", f"not a known answer of {self.var.name}")
         return neutralise_text(s), None

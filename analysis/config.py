@@ -48,7 +48,10 @@ class FilterConfig:
 
 @dataclass(frozen=True)
 class WeightingConfig:
-    method: str = "poststratify"  # "none" | "poststratify" | "rake"
+    method: str = "poststratify"  # "none" | "poststratify" | "rake" | "column"
+    # numeric codebook variable with the export's weights: the weights of method "column",
+    # the base weights that "poststratify"/"rake" calibrate to enrolment
+    weight_column: str | None = None
     cells: tuple[str, ...] = ("school", "gender")  # post-stratification cells / raking margins
     trim_max_ratio: float | None = None  # trim weights above ratio x median, then re-calibrate
     reference_year: int | None = None  # enrolment year used as population (default: survey year)

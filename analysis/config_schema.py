@@ -262,10 +262,19 @@ class FiltersSection(Table):
 class WeightingSection(Table):
     """Survey weights calibrated on the enrolment."""
 
-    method: Literal["none", "poststratify", "rake"] = _doc(
-        "`poststratify` on the cells, `rake` on their margins, or `none` (unweighted).",
+    method: Literal["none", "poststratify", "rake", "column"] = _doc(
+        "`poststratify` on the cells, `rake` on their margins, `column` (the export's own "
+        "weights, `weight_column`, as they are) or `none` (unweighted).",
         'method = "poststratify"',
         default="poststratify",
+    )
+    weight_column: str | None = _doc(
+        "Numeric codebook variable holding weights delivered with the export: the weights of "
+        "`method = \"column\"`, or the base weights that `poststratify`/`rake` calibrate to "
+        "the enrolment (unset: no export weights).",
+        'weight_column = "base_weight"',
+        default=None,
+        min_length=1,
     )
     cells: list[Literal["school", "gender"]] = _doc(
         "Post-stratification cells / raking margins (enrolment columns).",

@@ -141,8 +141,9 @@ def rao_scott(design: SurveyDesign, row: str, col: str) -> dict[str, float | int
     (first-order correction, R ``statistic="Chisq"``), ``trace_delta`` and
     ``uncorrected_p_value`` (X2 ~ chi2: Pearson's test, meaningful only for the unweighted
     design).  Respondents missing either variable are left out of the table but stay in the
-    design (R ``na.rm``: full-sample strata sizes and degf).  The weights are treated as fixed
-    (a calibration is not projected out).  Computed by :mod:`analysis.survey.raoscott`.
+    design (R ``na.rm``: full-sample strata sizes and degf).  On a calibrated design the
+    covariance includes the calibration, as ``svychisq`` on R's ``postStratify``/``rake``
+    design.  Computed by :mod:`analysis.survey.raoscott`.
 
     A variable with fewer than two levels among the respondents answering both raises
     :class:`analysis.survey.raoscott.RaoScottError` (a ``ValueError``).

@@ -31,6 +31,7 @@ from analysis.survey.linearization import (
     ci_wald,
     linearize,
 )
+from analysis.survey.weighting import WeightingResult
 
 DESIGN_TYPES = ("unweighted", "weights", "stratified")
 PROPORTION_CI = ("logit", "beta", "wald", "t")
@@ -106,9 +107,17 @@ class SurveyDesign:
         weight: str | None = "weight",
         population: Mapping[str, float] | str | None = None,
         calibrated_on: Sequence[str] = (),
+        calibration: WeightingResult | None = None,
         source: str = "responses",
     ) -> SurveyDesign:
         """Build a design; ``population`` gives the stratum sizes N_h for the fpc.
+
+        ``calibration``: the :class:`~analysis.survey.weighting.WeightingResult` that produced
+        the weights (rows aligned with ``df``), so that the variance uses R's projection
+        exactly: a post-stratification's weights before calibration (they matter when they vary
+        within a cell) and a raking's per-margin weights of its last sweep (they matter when
+        raking stopped early, e.g. at R's default ``epsilon``).  Without it the base weights
+        are taken as constant within cells and the raking as converged.
 
         ``population`` is a mapping stratum value -> N_h or the name of a column holding N_h
         (constant within a stratum); ``None`` means no finite-population correction.  Only used
@@ -181,8 +190,28 @@ class SurveyDesign:
                 raise DesignError(f"{source}: calibration column {c!r} not found")
             margins.append(pd.factorize(data[c].astype(str), sort=True)[0].astype(np.int64))
         if margins and design != "unweighted":
+            psw: tuple[np.ndarray, ...] = ()
+            base = None
+            if calibration is not None:
+                if calibration.weights.shape[0] != n:
+                    raise DesignError(
+                        f"{source}: calibration has {calibration.weights.shape[0]} weights for "
+                        f"{n} rows"
+                    )
+                if calibration.method == "poststratify" and len(margins) == 1:
+                    base = calibration.base_weights
+                elif calibration.method == "rake" and len(calibration.margin_weights) == len(
+                    margins
+                ):
+                    psw = tuple(np.asarray(x, dtype=float) for x in calibration.margin_weights)
             arrays = DesignArrays(
-                arrays.weights, arrays.strata, arrays.n_strata, arrays.fpc_fraction, tuple(margins)
+                arrays.weights,
+                arrays.strata,
+                arrays.n_strata,
+                arrays.fpc_fraction,
+                tuple(margins),
+                psw,
+                None if base is None else np.asarray(base, dtype=float),
             )
         return cls(
             data=data,
@@ -377,7 +406,7 @@ def _proportion_ci(
         hi = np.where(edge, bhi, hi)
         return lo, hi
     if method == "beta":
-        return ci_beta(p, se, df, n, ci_level)
+        return ci_beta(p, se, df, n, ci_level, rows=r.rows)
     if method == "wald":
         return ci_wald(p, se, ci_level)
     if method == "t":

@@ -13,13 +13,14 @@ Only this module imports ``svy`` and ``polars``.  It owns the conventions that m
 * intervals for proportions use ``ci_method="beta"`` (R's Korn-Graubard), never svy's
   ``"korn-graubard"`` (the NCHS variant); normal Wald CIs are ``est +- z se`` by hand.
 
-svy is used for what is hard to write and test in the project: design-based GLMs (``svyglm``:
-sandwich SEs with strata and fpc, df = degf + 1 - p).  Means, proportions and totals use the
+svy is no longer on the report's path: the logistic model is :mod:`analysis.survey.glm` (numpy
+IRLS and sandwich, calibration included; the svy route with its pandas -> polars conversion
+took 2.5-2.9 s of the 10^6 benchmark).  Means, proportions and totals use the
 vectorised estimator in :mod:`analysis.survey.linearization` (svy's domain estimation is too slow
 at 1M rows), and the Rao-Scott test the vectorised :mod:`analysis.survey.raoscott` (svy's
 ``categorical.tabulate`` plus the polars conversion took ~5-8 s at 1M rows, ours ~0.1 s).
-:func:`rao_scott`, :func:`domain_means` and :func:`rake_weights` remain here as second engines
-for the tests; the tests cross-check both against R.
+:func:`logistic_regression`, :func:`rao_scott`, :func:`domain_means` and :func:`rake_weights`
+remain here as second engines for the tests; the tests cross-check both against R.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ import polars as pl
 import svy
 from pandas.api.extensions import ExtensionArray
 
+from analysis.survey.glm import ModelError
 from analysis.survey.raoscott import RaoScottTest
 
 _STRATUM_POP = "__svy_pop_size"
 _WEIGHT = "__svy_weight"
 
 
-class EngineError(RuntimeError):
+class EngineError(ModelError):
     """svy could not compute a result (e.g. a model that does not converge); message from svy."""
 
 

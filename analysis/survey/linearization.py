@@ -13,17 +13,25 @@ Formulas (one-stage design, respondents are the PSUs; ``h`` = stratum, ``d`` = d
   variance keeps the full-sample stratum sizes, as ``svyby``/``subset`` do);
 * variance ``sum_h (1 - f_h) n_h / (n_h - 1) sum_{i in h} (z_i - zbar_h)^2`` with
   ``f_h = n_h / N_h`` when a population size is given (stratified design, fpc) else 0;
-* calibrated (raked) weights: before the variance, ``z`` is projected on the raking margins
-  with 10 backfitting sweeps ``z <- z - w * mean_cell(z / w)``, as ``survey::svyrecvar``;
-* design df ``n_d - H_d`` (respondents used in the domain minus the strata they fall in), as
-  ``degf(subset(design, ...))``;
+* calibrated weights: before the variance, ``z`` is projected on the calibration cells as
+  ``survey::svyrecvar`` (survey 4.1.1) does: post-stratification ``z <- z - psw * sum_c(z
+  oldw / psw) / sum_c(oldw)`` (``psw`` the calibrated weights, ``oldw`` the weights before
+  post-stratification: the weighted residual of ``z / psw`` on the cells); raking 10
+  backfitting sweeps ``z <- z - psw_m * mean_cell(z / psw_m)`` over the margins ``m``, each
+  with the weights of its own last post-stratification step (``psw_m``; all equal to the final
+  weights once raking has converged tightly);
+* design df ``n_d - H_d`` (respondents of the domain, whether or not they answered, minus the
+  strata they fall in), as ``degf(subset(design, ...))`` which R's ``svyciprop`` and
+  ``svyby(..., na.rm=TRUE)`` use (the answers are dropped inside the estimator, not from the
+  domain's design);
 * deff against simple random sampling without replacement (R ``deff=TRUE``):
   ``Var / (s2_w (W_d - n_d) / (W_d n_d))`` with ``s2_w = n_d/(n_d-1) sum w (y-ybar)^2 / sum w``;
   when ``W_d <= n_d`` (unweighted design) the with-replacement reference ``s2_w / n_d`` is used.
 
-Singleton strata (one respondent) cannot estimate their own variance: their deviation is
-taken from the mean over all respondents of the domain, as R's
-``options(survey.lonely.psu = "adjust")``; they are counted in ``LinearizedResult.singletons``.
+Singleton strata (one respondent) cannot estimate their own variance: as R's
+``options(survey.lonely.psu = "adjust")`` (``survey:::onestrat``), the lone unit's influence
+value is not centred (it is taken as a deviation from zero, which for a mean is the grand mean
+of the influence values); they are counted in ``LinearizedResult.singletons``.
 """
 
 from __future__ import annotations
@@ -43,7 +51,11 @@ class DesignArrays:
 
     ``strata`` holds integer codes 0..H-1; ``fpc_fraction`` is ``n_h / N_h`` per stratum (0 when
     there is no finite-population correction); ``calibration`` holds one integer-code array per
-    raking/post-stratification margin (empty for fixed weights).
+    raking/post-stratification margin (empty for fixed weights).  ``calibration_weights``: per
+    margin, the weights after that margin's post-stratification step (R's ``attr(, "weights")``;
+    empty: the final ``weights``); ``calibration_base``: the weights before post-stratification
+    (one margin only; R's ``oldweights``; None: R's rule without them, an unweighted cell mean
+    of ``z / psw``, equal when the base weights are constant within cells).
     """
 
     weights: np.ndarray
@@ -51,6 +63,8 @@ class DesignArrays:
     n_strata: int
     fpc_fraction: np.ndarray
     calibration: tuple[np.ndarray, ...] = ()
+    calibration_weights: tuple[np.ndarray, ...] = ()
+    calibration_base: np.ndarray | None = None
 
     n_h: np.ndarray = field(init=False, repr=False, compare=False)
     # rows grouped by calibration cell, computed once on first use (see _rows_by_code)
@@ -84,23 +98,78 @@ class LinearizedResult:
     weight_sum: np.ndarray
     deff: np.ndarray
     singletons: int
+    rows: np.ndarray | None = None  # rows of the domain's design (R nrow(design)); None: n
 
 
-def _project_calibration(z: np.ndarray, w: np.ndarray, margins: Sequence[np.ndarray]) -> np.ndarray:
-    """Residuals of the influence values on the calibration margins (survey's backfitting)."""
+def _project_calibration(
+    z: np.ndarray,
+    w: np.ndarray,
+    margins: Sequence[np.ndarray],
+    psw: Sequence[np.ndarray] = (),
+    base: np.ndarray | None = None,
+) -> np.ndarray:
+    """Residuals of the influence values on the calibration margins (``survey::svyrecvar``).
+
+    ``z`` is a vector or an (n, k) matrix.  One margin: post-stratification residual with the
+    weights before calibration ``base`` (None: unweighted cell mean of ``z / w``); several:
+    raking, 10 backfitting sweeps, margin ``m`` with the weights ``psw[m]`` of its last step
+    (default ``w``).
+    """
     if not margins:
         return z
-    z = z.copy()
+    z = np.array(z, dtype=float, copy=True)
+    two_d = z.ndim == 2
+    psws = list(psw) if psw else [w] * len(margins)
+
+    def cell_sums(m: np.ndarray, v: np.ndarray, size: int) -> np.ndarray:
+        if not two_d:
+            return np.bincount(m, weights=v, minlength=size)
+        return np.stack(
+            [np.bincount(m, weights=v[:, j], minlength=size) for j in range(v.shape[1])], axis=1
+        )
+
+    if len(margins) == 1:
+        m, pw = margins[0], psws[0]
+        size = int(m.max()) + 1 if m.size else 0
+        pw, zr, denom = _poststratum_terms(z, pw, base, m, size)
+        cm = cell_sums(m, zr, size)
+        cm = cm / (denom[:, None] if two_d else denom)
+        return z - (pw[:, None] * cm[m] if two_d else pw * cm[m])
     counts = [np.bincount(m).astype(float) for m in margins]
-    ratio_w = np.where(w > 0, w, 1.0)
-    sweeps = 1 if len(margins) == 1 else _BACKFIT_SWEEPS
-    for _ in range(sweeps):
-        for m, c in zip(margins, counts, strict=True):
-            cell_mean = np.bincount(m, weights=z / ratio_w, minlength=c.size) / np.where(
-                c > 0, c, 1.0
-            )
-            z = z - w * cell_mean[m]
+    inv = [1.0 / np.where(pw > 0, pw, 1.0) for pw in psws]
+    for _ in range(_BACKFIT_SWEEPS):
+        for m, c, pw, ip in zip(margins, counts, psws, inv, strict=True):
+            cnt = np.where(c > 0, c, 1.0)
+            cm = cell_sums(m, z * (ip[:, None] if two_d else ip), c.size)
+            cm = cm / (cnt[:, None] if two_d else cnt)
+            z = z - (pw[:, None] * cm[m] if two_d else pw * cm[m])
     return z
+
+
+def _poststratum_terms(
+    z: np.ndarray, pw: np.ndarray, base: np.ndarray | None, m: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Post-stratification pieces: weights ``psw``, ``z oldw / psw`` and ``sum_c oldw``.
+
+    Without base weights: ``z / psw`` and the cell counts (R with ``oldweights`` = 1).
+    """
+    if base is None:
+        safe = np.where(pw > 0, pw, 1.0)
+        zr = z / (safe[:, None] if z.ndim == 2 else safe)
+        denom = np.bincount(m, minlength=size).astype(float)
+    else:
+        pw = np.where((pw == 0) & (base == 0), 1.0, pw)  # R: psw[zeroes] <- 1
+        f = base / np.where(pw > 0, pw, 1.0)
+        zr = z * (f[:, None] if z.ndim == 2 else f)
+        denom = np.bincount(m, weights=base, minlength=size)
+    return pw, zr, np.where(denom != 0, denom, 1.0)
+
+
+def project_calibration(z: np.ndarray, design: DesignArrays) -> np.ndarray:
+    """:func:`_project_calibration` with the design's calibration (``z`` unchanged if none)."""
+    return _project_calibration(
+        z, design.weights, design.calibration, design.calibration_weights, design.calibration_base
+    )
 
 
 @dataclass(frozen=True)
@@ -117,9 +186,18 @@ class DomainIndex:
     # rows grouped by domain and the rows each domain's variance needs (computed on first use
     # by _poststratified_domain_variances, reused for every variable of the domain)
     _domain_rows: list = field(init=False, repr=False, compare=False)
+    _rows_dh: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_domain_rows", [])
+        object.__setattr__(self, "_rows_dh", [])
+
+    def rows_per_cell(self, n_strata: int) -> np.ndarray:
+        """Respondents per (domain, stratum), missing answers included ((D + 1) x H)."""
+        if not self._rows_dh:  # computed once per domain index
+            counts = np.bincount(self.cell, minlength=(self.n_domains + 1) * n_strata)
+            self._rows_dh.append(counts.reshape(self.n_domains + 1, n_strata).astype(float))
+        return self._rows_dh[0]
 
     @classmethod
     def build(cls, domain: np.ndarray | None, n_domains: int, design: DesignArrays) -> DomainIndex:
@@ -195,7 +273,7 @@ def linearize(
         wres = wv * resid
         dev2 = cellsum(wres * resid).sum(axis=1)[:D]
         inv_w = np.where(w_d_all > 0, 1.0 / w_d_all, 0.0)
-    n_d, w_d, n_dh = n_d_all[:D], w_d_all[:D], n_dh_all[:D]
+    n_d, w_d = n_d_all[:D], w_d_all[:D]
     if statistic == "mean":
         est = ybar_all[:D]
     else:
@@ -214,7 +292,7 @@ def linearize(
             var = np.empty(D)
             for k in range(D):
                 zk = np.where(d == k, z, 0.0) if D > 1 else z
-                zk = _project_calibration(zk, w, design.calibration)
+                zk = project_calibration(zk, design)
                 var[k] = _variance_from_sums(
                     np.bincount(design.strata, weights=zk, minlength=H)[None, :],
                     np.bincount(design.strata, weights=zk * zk, minlength=H)[None, :],
@@ -230,8 +308,11 @@ def linearize(
             s2 = cellsum(wyv * wyv)[:D]
         var = _variance_from_sums(s1, s2, design)
 
-    h_d = (n_dh > 0).sum(axis=1)
-    df = n_d - h_d
+    # design df of the domain: its respondents, answering or not, minus their strata (R's
+    # degf(subset(design, domain)), which svyciprop / svyby(na.rm = TRUE) use)
+    rows_dh = idx.rows_per_cell(H)[:D]
+    rows_d = rows_dh.sum(axis=1)
+    df = rows_d - (rows_dh > 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.maximum(var, 0.0))
         s2w = n_d / (n_d - 1) * dev2 / w_d
@@ -248,6 +329,9 @@ def linearize(
         weight_sum=w_d,
         deff=deff,
         singletons=design.singleton_strata,
+        # R's nrow(design) of the domain (svyciprop "beta"): a calibrated design's subset keeps
+        # every row (zero weights), an uncalibrated one keeps the domain's rows
+        rows=np.full(D, float(design.n)) if design.calibration else rows_d.astype(float),
     )
 
 
@@ -272,10 +356,9 @@ def _poststratified_domain_variances(
     """
     D, H, n = idx.n_domains, design.n_strata, design.n
     m = design.calibration[0]
-    w = design.weights
     c = np.bincount(m).astype(float)
-    denom = np.where(c > 0, c, 1.0)
-    zr = z / np.where(w > 0, w, 1.0)
+    psw = design.calibration_weights[0] if design.calibration_weights else design.weights
+    w, zr, denom = _poststratum_terms(z, psw, design.calibration_base, m, c.size)
     d = idx.codes
     if not idx._domain_rows:
         idx._domain_rows.append(_rows_by_code(d, D + 1))
@@ -320,11 +403,38 @@ def influence_variance(z: np.ndarray, design: DesignArrays) -> float:
     with-/without-replacement formula.  Used for differences (svyttest) and contrasts.
     """
     z = np.nan_to_num(np.asarray(z, dtype=float))
-    z = _project_calibration(z, design.weights, design.calibration)
+    z = project_calibration(z, design)
     H = design.n_strata
     s1 = np.bincount(design.strata, weights=z, minlength=H)[None, :]
     s2 = np.bincount(design.strata, weights=z * z, minlength=H)[None, :]
     return float(_variance_from_sums(s1, s2, design)[0])
+
+
+def influence_covariance(z: np.ndarray, design: DesignArrays) -> np.ndarray:
+    """Design covariance (p x p) of the influence values ``z`` (n x p; 0 outside the domain).
+
+    The matrix form of :func:`influence_variance` (R ``svyrecvar``): the calibration
+    projection, then ``sum_h c_h sum_{i in h} (z_i - zbar_h)(z_i - zbar_h)'`` with ``c_h = (1 -
+    f_h) n_h / (n_h - 1)``; a stratum of one respondent contributes ``(1 - f_h) z_h z_h'`` (R
+    ``lonely.psu = "adjust"``).  One matrix product over the stratum-centred, scaled rows.
+    """
+    z = np.asarray(z, dtype=float)
+    if z.ndim == 1:
+        z = z[:, None]
+    z = project_calibration(z, design)
+    H, n_h = design.n_strata, design.n_h
+    single = n_h == 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_h = (1.0 - design.fpc_fraction) * np.where(single, 1.0, n_h / (n_h - 1.0))
+    c_h = np.where(np.isfinite(c_h), c_h, 0.0)
+    if H == 1:
+        zc = z - (0.0 if single[0] else z.mean(axis=0))
+        return c_h[0] * (zc.T @ zc)
+    st = design.strata
+    s1 = np.stack([np.bincount(st, weights=z[:, j], minlength=H) for j in range(z.shape[1])], 1)
+    centre = np.where(single[:, None], 0.0, s1 / np.where(n_h > 0, n_h, 1.0)[:, None])
+    zc = (z - centre[st]) * np.sqrt(c_h)[st][:, None]
+    return zc.T @ zc
 
 
 def _variance_from_sums(s1: np.ndarray, s2: np.ndarray, design: DesignArrays) -> np.ndarray:
@@ -339,10 +449,9 @@ def _variance_from_sums(s1: np.ndarray, s2: np.ndarray, design: DesignArrays) ->
         c_h = (1.0 - design.fpc_fraction) * n_h / (n_h - 1.0)
     single = n_h == 1
     if single.any():
-        # lonely PSU "adjust": deviation from the domain's overall mean influence value
-        zbar = s1.sum(axis=1) / design.n
+        # lonely PSU "adjust" (survey:::onestrat): the lone unit is not centred
         ss = ss.copy()
-        ss[:, single] = (s1[:, single] - zbar[:, None]) ** 2
+        ss[:, single] = s1[:, single] ** 2
         c_h = np.where(single, 1.0 - design.fpc_fraction, c_h)
     return np.sum(np.where(np.isfinite(c_h[None, :] * ss), c_h[None, :] * ss, 0.0), axis=1)
 
@@ -391,18 +500,21 @@ def ci_beta(
     df: np.ndarray,
     n: np.ndarray,
     level: float = 0.95,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Korn-Graubard interval as R ``svyciprop(method="beta")``.
 
     Clopper-Pearson on the effective sample size ``n_eff = p(1-p)/se^2 *
-    (t_{n-1} / t_df)^2`` (``n`` = respondents used).  When ``se = 0`` (p = 0 or 1) the
-    effective size is taken as ``n``, the exact binomial interval.
+    (t_{rows-1} / t_df)^2`` (``rows``: R's ``nrow(design)`` of the domain, default ``n`` =
+    respondents used).  When ``se = 0`` (p = 0 or 1) the effective size is taken as ``n``,
+    the exact binomial interval.
     """
     alpha = 1 - level
     p = np.asarray(p, dtype=float)
+    rows_ = np.asarray(n if rows is None else rows, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = p * (1 - p) / np.asarray(se, dtype=float) ** 2
-        ratio = stats.t.ppf(alpha / 2, np.asarray(n, dtype=float) - 1) / stats.t.ppf(
+        ratio = stats.t.ppf(alpha / 2, rows_ - 1) / stats.t.ppf(
             alpha / 2, np.asarray(df, dtype=float)
         )
         n_eff = n_eff * ratio**2

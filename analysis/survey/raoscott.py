@@ -25,8 +25,10 @@ in ``Delta``, which adds ``nr - 1`` spurious eigenvalues and changes F).  The sv
 incomplete rows from the design (smaller strata and degf); on complete data the two agree to
 about 1e-12 (see tests/analysis/survey/test_raoscott.py).
 
-Weights are treated as fixed: a calibration recorded in the design is not projected out
-(as the svy engine did; slightly conservative).
+Calibrated weights (a design with ``calibrated_on``): the cell-share influence values are
+projected on the calibration cells before ``V`` is formed, as R's ``svychisq`` on a
+``postStratify``/``rake`` design (:func:`calibrated_cell_share_covariance`; an n x k matrix,
+so slower than the per-cell sums of the fixed-weight path).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.survey.design import DesignError, SurveyDesign
-from analysis.survey.linearization import DesignArrays
+from analysis.survey.linearization import DesignArrays, influence_covariance
 
 
 class RaoScottError(DesignError):
@@ -138,7 +140,7 @@ def cell_share_covariance(
     respondent i for share a is ``z_ia = w_i (1[cell_i = a] - p_a) / W`` (0 outside); the
     covariance is ``sum_h c_h sum_{i in h} (z_i - zbar_h)(z_i - zbar_h)'`` with ``c_h = (1 - f_h)
     n_h / (n_h - 1)``, and for a stratum of one respondent ``(1 - f_h) (z_h - zbar)(z_h -
-    zbar)'`` around the overall mean ``zbar`` (R ``lonely.psu = "adjust"``), as
+    zbar)'`` with ``zbar = 0`` (R ``lonely.psu = "adjust"``: the lone unit is not centred), as
     :func:`analysis.survey.linearization._variance_from_sums` does for one variable.
     """
     H = design.n_strata
@@ -163,13 +165,31 @@ def cell_share_covariance(
     with np.errstate(invalid="ignore", divide="ignore"):
         c_h = np.where(single, 1.0, n_h / (n_h - 1.0)) * (1.0 - design.fpc_fraction)
         dev = s2 - s1[:, :, None] * s1[:, None, :] / n_h[:, None, None]
-    if single.any():
-        zbar = s1.sum(axis=0) / design.n
-        e = s1[single] - zbar[None, :]
+    if single.any():  # lonely PSU "adjust": the lone unit is not centred (survey:::onestrat)
+        e = s1[single]
         dev[single] = e[:, :, None] * e[:, None, :]
     terms = c_h[:, None, None] * dev
     cov = np.where(np.isfinite(terms), terms, 0.0).sum(axis=0)
     return p, cov
+
+
+def calibrated_cell_share_covariance(
+    cell: np.ndarray, k: int, design: DesignArrays
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_share_covariance` for calibrated weights (R: ``svymean`` of the cell
+    indicators on the ``postStratify``/``rake`` design): the n x k influence matrix is projected
+    on the calibration cells before the stratified covariance (respondents outside the table
+    have zero influence before the projection, as R's ``na.rm``)."""
+    inside = cell >= 0
+    w = np.where(inside, design.weights, 0.0)
+    total = w.sum()
+    p = np.bincount(cell[inside], weights=w[inside], minlength=k) / total
+    z = np.zeros((design.n, k))
+    rows = np.flatnonzero(inside)
+    z[rows, cell[rows]] = 1.0
+    z[rows] -= p[None, :]
+    z *= (w / total)[:, None]
+    return p, influence_covariance(z, design)
 
 
 def _interaction_contrasts(nr: int, nc: int) -> np.ndarray:
@@ -211,7 +231,10 @@ def rao_scott_test(design: SurveyDesign, row: str, col: str) -> RaoScottTest:
         )
     k = nr * nc
     cell = np.where(both, rc + nr * cc, -1)
-    p, v = cell_share_covariance(cell, k, design.arrays)
+    if design.arrays.calibration:
+        p, v = calibrated_cell_share_covariance(cell, k, design.arrays)
+    else:
+        p, v = cell_share_covariance(cell, k, design.arrays)
 
     cmat = _interaction_contrasts(nr, nc)
     inv_p = np.where(p == 0, 0.0, 1.0 / np.where(p == 0, 1.0, p))

@@ -17,12 +17,17 @@ Weighting rules (documented in docs/survey-statistics.md):
   has population but no respondents (or respondents but no population) is post-stratified by
   school only (reported);
 * raking margins school and gender: the gender margin gets the same X rule at group level;
+* ``weighting.weight_column`` (a numeric codebook variable): the export's own weights; with
+  ``method = "column"`` they are the weights (R's design W, ``svydesign(weights=~w)``), with
+  ``poststratify``/``rake`` they are the base weights calibrated to the enrolment (R:
+  ``postStratify``/``rake`` of that design);
 * ``weighting.trim_max_ratio``: weights above ratio x median are capped and the weights
   re-calibrated, until none exceeds the cap;
 * design ``"stratified"``: strata = wave x school, fpc from that school's enrolment;
-  the calibration (post-strata or raking margins) is passed to the design so that means,
-  proportions and differences get calibration-aware SEs (as R ``postStratify``/``rake``);
-  Rao-Scott tests and the logistic model treat the weights as fixed.
+  the calibration (post-strata or raking margins, with the weights before calibration and
+  raking's per-margin weights) is passed to the design so that every standard error - means,
+  proportions, differences, Rao-Scott tests and the logistic model - is that of R's
+  ``postStratify``/``rake`` design.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from analysis.sample import wave_academic_year
 from analysis.schema import Enrolment, Responses, validate_columns
 from analysis.survey.compare import bh_adjust, difference, rao_scott
 from analysis.survey.design import DesignError, SurveyDesign, _missing_mask, proportion
+from analysis.survey.glm import ModelError
 from analysis.survey.models import logistic_regression
 from analysis.survey.raoscott import RaoScottError
 from analysis.survey.scales import cronbach_alpha, likert_summary, multiselect_shares
@@ -82,6 +88,8 @@ class WeightedResponses:
     waves: Mapping[str, Mapping[str, object]]  # per wave: year used, method, convergence...
     calibrated_on: tuple[str, ...]
     notes: tuple[str, ...]
+    # the calibration behind ``frame[weight]`` (all waves; None for method "none")
+    calibration: WeightingResult | None = None
 
 
 def wave_enrolment_year(wave: str, weighting: WeightingConfig) -> int:
@@ -118,7 +126,7 @@ def weight_responses(
     """Weights per wave from the enrolment (see the module docstring for the rules)."""
     validate_columns(responses, R.SCHEMA, "responses")
     validate_columns(enrolment, Enrolment.SCHEMA, "enrolment")
-    if weighting.method not in ("none", "poststratify", "rake"):
+    if weighting.method not in ("none", "poststratify", "rake", "column"):
         raise WeightingError(f"weighting.method {weighting.method!r} is not supported")
     unknown_cells = set(weighting.cells) - {"school", "gender"}
     if unknown_cells:
@@ -140,10 +148,13 @@ def weight_responses(
     enr["_g"] = enr[Enrolment.GENDER].astype(str)
     years = sorted(enr["_year"].unique())
 
+    column_weights = export_weights(frame, weighting)  # None unless weighting.weight_column
     frame["_wave"] = frame[R.WAVE].astype(str)
     frame["_school"] = frame[R.SCHOOL].astype(str)
     frame["_g"] = _gender_cell(frame[R.GENDER]) if R.GENDER in frame else "X"
     weights = np.full(len(frame), np.nan)
+    cal_base = np.full(len(frame), np.nan)
+    cal_steps: list[np.ndarray] = []
     pop_col = np.full(len(frame), np.nan)
     ps_cell = np.empty(len(frame), dtype=object)
     diag_rows, waves_info, notes = [], {}, []
@@ -233,16 +244,31 @@ def weight_responses(
             use_gender=use_gender,
         )
 
+        start = None if column_weights is None else column_weights[idx]
         if weighting.method == "none":
             res = WeightingResult(weights=np.ones(len(sub)), method="none")
+        elif weighting.method == "column":  # the export's weights as they are (design W)
+            res = WeightingResult(weights=start, method="column")  # type: ignore[arg-type]
+            if weighting.trim_max_ratio is not None:  # capped, not re-calibrated
+                res = trim_and_recalibrate(
+                    res,
+                    lambda w: WeightingResult(weights=w, method="column"),
+                    float(weighting.trim_max_ratio),
+                )
         else:
-            res = calibrate(None)
+            res = calibrate(start)  # start: the export's base weights, or None
             if weighting.trim_max_ratio is not None:
                 res = trim_and_recalibrate(res, calibrate, float(weighting.trim_max_ratio))
         if not res.converged:
             notes.append(f"wave {wave}: raking did not converge ({res.iterations} sweeps)")
         notes.extend(f"wave {wave}: {n}" for n in res.notes if "converge" not in n)
         weights[idx] = res.weights
+        if res.base_weights is not None:
+            cal_base[idx] = res.base_weights
+        for j, step in enumerate(res.margin_weights):
+            if len(cal_steps) <= j:
+                cal_steps.append(np.full(len(frame), np.nan))
+            cal_steps[j][idx] = step
         waves_info[wave] = {**res.summary(), "academic_year": year}
         for s in schools:
             in_s = s_codes == school_code[s]
@@ -269,16 +295,58 @@ def weight_responses(
     frame = frame.drop(columns=["_wave", "_school", "_g"])
     calibrated = {
         "none": (),
+        "column": (),
         "poststratify": (PS_CELL,),
         "rake": (RK_SCHOOL, RK_GENDER) if use_gender else (RK_SCHOOL,),
     }[weighting.method]
+    calibration = None
+    if calibrated:
+        steps = tuple(cal_steps) if all(np.all(np.isfinite(c)) for c in cal_steps) else ()
+        calibration = WeightingResult(
+            weights=weights,
+            method=weighting.method,
+            base_weights=cal_base if np.all(np.isfinite(cal_base)) else None,
+            margin_weights=steps if len(steps) == len(calibrated) else (),
+        )
     return WeightedResponses(
         frame=frame,
         diagnostics=pd.DataFrame(diag_rows),
         waves=waves_info,
         calibrated_on=calibrated,
         notes=tuple(notes),
+        calibration=calibration,
     )
+
+
+def export_weights(frame: pd.DataFrame, weighting: WeightingConfig) -> np.ndarray | None:
+    """The export's weight column named by ``weighting.weight_column`` (None if not set).
+
+    Required by ``method = "column"``; with ``poststratify``/``rake`` these are the base
+    weights calibrated to the enrolment.  Every weight must be a positive number: a missing,
+    zero, negative or non-numeric weight raises naming the file, row and column.
+    """
+    col = getattr(weighting, "weight_column", None)
+    if col is None:
+        if weighting.method == "column":
+            raise WeightingError(
+                "weighting.method = 'column' needs weighting.weight_column (the codebook "
+                "variable holding the export's weights)"
+            )
+        return None
+    if col not in frame.columns:
+        raise WeightingError(
+            f"weighting.weight_column {col!r}: no such variable in the responses (declare it "
+            "in the codebook as a numeric variable)"
+        )
+    w = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise WeightingError(
+            f"responses: {_first_row(frame, bad)}, column {col!r}: weight must be a positive "
+            f"number, got {frame[col].iloc[i]!r} ({int(bad.sum())} such rows)"
+        )
+    return w
 
 
 def _calibrate_wave(
@@ -325,6 +393,7 @@ def build_design(weighted: WeightedResponses, design: DesignConfig) -> SurveyDes
         weight=R.WEIGHT,
         population=POP_COL,
         calibrated_on=weighted.calibrated_on,
+        calibration=weighted.calibration,
     )
 
 
@@ -661,11 +730,9 @@ def _model_table(design: SurveyDesign, min_base: int | None = None) -> ResultTab
             (),
             notes=("model not estimable: too few respondents or no variation",),
         )
-    from analysis.survey.engine import EngineError
-
     try:
         m = logistic_regression(design, "intends_abroad", numeric, cats, min_base=min_base)
-    except EngineError as exc:
+    except ModelError as exc:
         return ResultTable(
             "models.intends_abroad", "models", (), notes=(f"model not estimable: {exc}",)
         )
@@ -723,7 +790,8 @@ def _model_table(design: SurveyDesign, min_base: int | None = None) -> ResultTab
             "odds_ratio keys: exp(coefficient) with CI exp(b +- t(df) se); se is the SE of the "
             "coefficient (log-odds scale); coefficient keys give b with its CI",
             "p-values: t with df = design df + 1 - number of coefficients (as svyglm); "
-            "weights treated as fixed",
+            "standard errors include the weighting calibration (as svyglm on R's calibrated "
+            "design)",
             *notes,
             *m.attrs.get("notes", ()),
         ),

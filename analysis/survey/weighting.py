@@ -39,6 +39,10 @@ class WeightingResult:
     trimmed: int = 0
     trim_rounds: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # for the calibrated variance (SurveyDesign.from_frame(calibration=...)): the weights
+    # before calibration, and for raking the weights after each margin's step of the last sweep
+    base_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
+    margin_weights: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -109,7 +113,9 @@ def poststratify(
     target = np.array([pop[lab] for lab in labels])
     sums = np.bincount(codes, weights=w0, minlength=len(labels))
     w = w0 * (target / sums)[codes]
-    return WeightingResult(weights=w, method="poststratify", iterations=1, converged=True)
+    return WeightingResult(
+        weights=w, method="poststratify", iterations=1, converged=True, base_weights=w0
+    )
 
 
 def rake(
@@ -149,10 +155,13 @@ def rake(
     old_table = np.bincount(joint, weights=w, minlength=n_joint)
     change = float("inf")
     it = 0
+    steps: list[np.ndarray] = []
     while it < max_iter:
+        steps = []
         for c, t in zip(codes, targets, strict=True):
             sums = np.bincount(c, weights=w, minlength=t.size)
             w = w * (t / sums)[c]
+            steps.append(w)
         table = np.bincount(joint, weights=w, minlength=n_joint)
         change = float(np.max(np.abs(table - old_table)))
         old_table = table
@@ -168,6 +177,8 @@ def rake(
         max_change=change,
         converged=converged,
         notes=notes,
+        base_weights=w0,
+        margin_weights=tuple(steps),
     )
 
 
@@ -217,6 +228,8 @@ def trim_and_recalibrate(
         trimmed=first or 0,
         trim_rounds=rounds,
         notes=tuple(notes),
+        base_weights=current.base_weights,
+        margin_weights=current.margin_weights,
     )
 
 

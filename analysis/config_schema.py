@@ -270,7 +270,7 @@ class WeightingSection(Table):
     )
     weight_column: str | None = _doc(
         "Numeric codebook variable holding weights delivered with the export: the weights of "
-        "`method = \"column\"`, or the base weights that `poststratify`/`rake` calibrate to "
+        '`method = "column"`, or the base weights that `poststratify`/`rake` calibrate to '
         "the enrolment (unset: no export weights).",
         'weight_column = "base_weight"',
         default=None,

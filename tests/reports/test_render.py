@@ -258,6 +258,9 @@ def test_changes_and_provenance_sections(html, results):
     page = render_report(again, "en", RUN_A)
     assert "20240601T120000Z-1a2b3c4d" in page  # previous run
     assert key in page  # revised figure
+    # ... flagged r in its table (a pivot: one column per year)
+    now_value = f"{results.estimate(key).estimate:,.0f}"
+    assert f'data-key="{key}">{now_value} r<' in page
     first_run = replace(
         results, data_quality={**results.data_quality, "changes": {"previous_run": None}}
     )
@@ -537,6 +540,19 @@ def test_contrasts_are_labelled(html):
     # domain gender = "F_vs_M" -> "Women − Men"
     assert "Intends to go abroad: Women − Men" in html["en"]
     assert "Envisage de partir à l&#39;étranger\u00a0: Femmes − Hommes" in html["fr"]
+
+
+def test_suppressed_counts_in_a_pivot_table_are_c(raw_results):
+    """Disclosure control (the pipeline's, with a stricter threshold) hides small counts;
+    the year columns show them as [c], never their number."""
+    from analysis.disclosure import apply_disclosure_control
+
+    strict, _ = apply_disclosure_control(raw_results, min_count=40, min_base=10)
+    hidden = [e for e in strict.table("mobility.counts").estimates if e.suppressed]
+    assert hidden
+    page = render_report(strict, "en", RUN_A)
+    for e in hidden:
+        assert f'data-key="{e.key}">[c]</td>' in page, e.key
 
 
 def test_counts_over_years_are_one_column_per_year(html):

@@ -674,14 +674,23 @@ def _erasmus_sheets(sheets: list[tuple[str, list[list[str]]]]) -> list[tuple[str
 def _erasmus_workbook(path: Path, sheets: list[tuple[str, int, list]]) -> RawTable:
     """An Erasmus+ KA1 workbook: the data rows of every Erasmus sheet, under the first sheet's
     header (inspect counts them; the mobility reader maps each sheet's own header)."""
-    title0, h0, rows0 = sheets[0]
+    _title0, h0, rows0 = sheets[0]
     columns = _unique([c.strip() for c in rows0[h0]])
     data: list[list[str]] = []
     counts: dict[str, int] = {}
     for title, h, rows in sheets:
+        # a later sheet's columns placed under the first sheet's header by name (the
+        # programmes' sheets may order or name them differently; unknown ones are left out)
+        names = _unique([c.strip() for c in rows[h]])
+        where = [columns.index(n) if n in columns else None for n in names]
         body = rows[h + 1 :]
         counts[title] = len(body)
-        data += body
+        for r in body:
+            out = [""] * len(columns)
+            for cell, i in zip(r, where, strict=False):
+                if i is not None:
+                    out[i] = cell
+            data.append(out)
     layout = Layout("erasmus-ka1", "xlsx", h0 + 1, columns)
     return RawTable(
         path=path,

@@ -72,3 +72,26 @@ def test_obs9_a_workbook_named_csv_is_still_a_workbook(tmp_path, schools, countr
     shutil.copy(XLSX, p)
     m = read_mobility_file(p, "erasmus-ka1", schools, countries).manifest
     assert (m["container"], m["rows_read"]) == ("xlsx", 243)
+
+
+def test_obs9_sheets_with_columns_in_another_order(tmp_path, schools, countries):
+    import openpyxl
+
+    from tests.fixtures.mobility.make_erasmus_xlsx import HEADER, SHEETS
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    first = wb.create_sheet("2014-2020")
+    for r in SHEETS["2014-2020"][:11]:  # header + rows 0-9: kinds 0, 1 kept twice each
+        first.append(r)
+    second = wb.create_sheet("2021-2027")
+    order = list(reversed(range(len(HEADER))))
+    for r in SHEETS["2021-2027"][1:5]:  # header + rows 0-2: kind 0 kept once
+        second.append([r[i] for i in order])
+    p = tmp_path / "reordered.xlsx"
+    wb.save(p)
+    info = inspect_path(p)
+    assert (info["format"], info["rows"], info["sheets"]) == (
+        "erasmus-ka1", 13, {"2014-2020": 10, "2021-2027": 3})  # fmt: skip
+    m = read_mobility_file(p, "erasmus-ka1", schools, countries).manifest
+    assert (m["rows_read"], m["rows_kept"], m["quarantined"]) == (13, 4 + 1, 1)

@@ -478,14 +478,19 @@ def difference(
 
 
 def _levels(d, variable: str) -> tuple[np.ndarray, list[str]]:
+    """Level codes (-1: missing or blank) and the sorted string levels of a column.
+
+    Labels are computed once per distinct value (``pd.factorize``), not per row.
+    """
     if variable not in d.data.columns:
         raise DesignError(f"variable {variable!r} not found")
-    s = d.data[variable]
-    miss = s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
-    lab = s.astype(str).to_numpy()
-    levels = sorted(set(lab[~miss]))
-    pos = {v: i for i, v in enumerate(levels)}
-    return np.array([-1 if m else pos[v] for v, m in zip(lab, miss, strict=True)]), levels
+    codes, uniques = pd.factorize(d.data[variable], use_na_sentinel=True)
+    labels = [str(u) for u in uniques]
+    blank = [not lab.strip() for lab in labels]
+    levels = sorted({lab for lab, b in zip(labels, blank, strict=True) if not b})
+    pos = {lab: i for i, lab in enumerate(levels)}
+    to_level = [-1 if b else pos[lab] for lab, b in zip(labels, blank, strict=True)]
+    return np.array([*to_level, -1], dtype=np.int64)[codes], levels
 
 
 def rao_scott(design: AnyDesign, row: str, col: str) -> RaoScottTest:
@@ -632,19 +637,17 @@ def _regressors(
         terms.append((v, None))
     cat_cols = []
     for v, ref in categorical.items():
-        if v not in d.data.columns:
-            raise DesignError(f"variable {v!r} not found")
-        s = d.data[v]
-        miss = s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
-        valid &= ~miss
-        cat_cols.append((v, str(ref), s.astype(str).to_numpy(), miss))
-    for v, ref, lab, _miss in cat_cols:
-        levels = sorted(set(lab[valid]))
+        codes, levels = _levels(d, v)
+        valid &= codes >= 0
+        cat_cols.append((v, str(ref), codes, levels))
+    for v, ref, codes, all_levels in cat_cols:
+        seen = np.bincount(codes[valid], minlength=len(all_levels)) > 0
+        levels = [lv for lv, k in zip(all_levels, seen, strict=True) if k]
         if ref not in levels:
             raise DesignError(f"reference level {ref!r} of {v!r} not among {levels}")
-        for lv in levels:
-            if lv != ref:
-                cols.append((lab == lv).astype(float))
+        for j, lv in enumerate(all_levels):
+            if seen[j] and lv != ref:
+                cols.append((codes == j).astype(float))
                 terms.append((v, lv))
     return np.column_stack(cols), valid, terms
 
@@ -765,6 +768,30 @@ def _olr_parts(par, X, yc, w, q):
     return nll, scores, H
 
 
+def _fit_olr(X, yc, w, q, start, outcome) -> np.ndarray:
+    """Maximum of the weighted proportional-odds log-likelihood (damped Newton)."""
+    p = X.shape[1]
+    wn = w / w.sum()
+    par = start
+    nll, sc, H = _olr_parts(par, X, yc, wn, q)
+    for _ in range(200):
+        step = np.linalg.solve(H, sc.sum(axis=0))
+        t = 1.0
+        while True:
+            cand = par - t * step
+            if np.all(np.diff(cand[p:]) > 0):
+                new_nll, new_sc, new_H = _olr_parts(cand, X, yc, wn, q)
+                if np.isfinite(new_nll) and new_nll <= nll + 1e-15:
+                    break
+            t /= 2
+            if t < 1e-10:
+                raise DesignError(f"ordinal model of {outcome!r} did not converge")
+        par, nll, sc, H = cand, new_nll, new_sc, new_H
+        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(par))):
+            return par
+    raise DesignError(f"ordinal model of {outcome!r} did not converge")
+
+
 def ordinal_logistic_model(
     design: AnyDesign,
     outcome: str,
@@ -781,11 +808,10 @@ def ordinal_logistic_model(
     Hessian (R uses optim's numerical Hessian: agreement to about 1e-7 with R's default
     ``ndeps``, 1e-10 with ``ndeps=1e-5``).  ``df_residual = degf - len(b)``.  ``levels`` fixes
     the order of the answer levels (default: sorted observed levels; at least 3).
-    Replicate designs are not supported (R refits MASS::polr per replicate).
+    Replicate designs: the model refitted with every replicate's weights from the full-sample
+    estimate (R ``svyolr.svyrep.design``, which refits ``MASS::polr``), ``df = degf - len(b)``.
     """
     d = _design(design)
-    if isinstance(d, ReplicateDesign):
-        raise DesignError("ordinal_logistic_model: replicate designs are not supported")
     s = d.data[outcome]
     yraw = pd.to_numeric(s, errors="coerce") if levels is None else s
     y_isna = pd.isna(yraw).to_numpy()
@@ -806,34 +832,32 @@ def ordinal_logistic_model(
     p = X.shape[1]
     # start: thresholds at the cumulative weighted shares, slopes 0 (then Newton)
     shares = np.cumsum(np.bincount(ycv, weights=wv, minlength=q + 1))[:-1] / wv.sum()
-    par = np.concatenate([np.zeros(p), np.log(shares / (1 - shares))])
-
-    wn = wv / wv.sum()
-    nll, sc, H = _olr_parts(par, Xv, ycv, wn, q)
-    for _ in range(200):  # damped Newton on the weighted log-likelihood
-        step = np.linalg.solve(H, sc.sum(axis=0))
-        t = 1.0
-        while True:
-            cand = par - t * step
-            ordered = np.all(np.diff(cand[p:]) > 0)
-            if ordered:
-                new_nll, new_sc, new_H = _olr_parts(cand, Xv, ycv, wn, q)
-                if np.isfinite(new_nll) and new_nll <= nll + 1e-15:
-                    break
-            t /= 2
-            if t < 1e-10:
-                raise DesignError(f"ordinal model of {outcome!r} did not converge")
-        par, nll, sc, H = cand, new_nll, new_sc, new_H
-        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(par))):
-            break
-    else:
-        raise DesignError(f"ordinal model of {outcome!r} did not converge")
+    start = np.concatenate([np.zeros(p), np.log(shares / (1 - shares))])
+    par = _fit_olr(Xv, ycv, wv, q, start, outcome)
+    thr = [("threshold", f"{lv[j]}|{lv[j + 1]}") for j in range(q)]
+    if isinstance(d, ReplicateDesign):
+        betas = []
+        for r in range(d.replicates.shape[1]):
+            wr = d.replicates[valid, r]
+            try:
+                betas.append(_fit_olr(Xv, ycv, wr, q, par, outcome))
+            except (DesignError, np.linalg.LinAlgError):
+                betas.append(par * np.nan)  # left out of the variance, as R's svrVar
+        return ModelFit(
+            outcome,
+            "ordinal logistic",
+            tuple(terms) + tuple(thr),
+            par,
+            d.replicate_variance(np.array(betas), par),
+            float(d.degf() - p),
+            int(valid.sum()),
+            _variance_label(d),
+        )
     _, sc_v, H = _olr_parts(par, Xv, ycv, wv, q)
     scores = np.zeros((d.n, p + q))
     scores[valid] = sc_v
     inf = scores @ np.linalg.inv(H)
     v = d.vcov(inf, valid)
-    thr = [("threshold", f"{lv[j]}|{lv[j + 1]}") for j in range(q)]
     return ModelFit(
         outcome,
         "ordinal logistic",

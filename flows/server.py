@@ -67,7 +67,8 @@ def _free_port() -> int:
 class TemporaryApi:
     """Start the temporary server in a background thread; ``settings()`` waits for it."""
 
-    def __init__(self, timeout: float | None = None) -> None:
+    def __init__(self, timeout: float | None = None, announce: bool = True) -> None:
+        self.announce = announce  # say on stderr that a server starts (not under a live display)
         self.url: str | None = None
         self.error: BaseException | None = None
         self.process: subprocess.Popen | None = None
@@ -83,8 +84,7 @@ class TemporaryApi:
             if os.environ.get("PREFECT_API_URL"):
                 return  # a server is configured in the environment: use it
             # Launched before Prefect is even imported here (3 s): the subprocess reads the same
-            # environment and profile (PREFECT_HOME) as this process would. A profile that
-            # names a server is checked just after; the speculative server is then stopped.
+            # environment and profile (PREFECT_HOME) as this process would.
             env = {
                 **os.environ,
                 # as prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command
@@ -96,11 +96,9 @@ class TemporaryApi:
             atexit.register(self.stop)
             port = _free_port()
             self.process = self._launch(port, env)
-            from prefect.settings import PREFECT_API_URL
-
-            if PREFECT_API_URL.value():  # the profile names a server: use that one
-                self.stop()
-                return
+            # (a profile that names a server is checked by settings(), in the main thread:
+            # importing prefect here while the main thread imports it too broke Prefect's
+            # plugin start-up, "Failed to initialize plugins: ... circular import")
             while True:
                 status = self._wait_healthy(port, deadline)
                 if status == "ok":
@@ -113,19 +111,19 @@ class TemporaryApi:
         except BaseException as exc:  # re-raised in the main thread by settings()
             self.error = exc
 
-    @staticmethod
-    def _launch(port: int, env: dict[str, str]) -> subprocess.Popen:
+    def _launch(self, port: int, env: dict[str, str]) -> subprocess.Popen:
         # the directory that holds the prefect package, found without importing it
         spec = importlib.util.find_spec("prefect")
         assert spec is not None and spec.origin is not None
         app_dir = Path(spec.origin).parent.parent
-        print(
-            f"{time.strftime('%H:%M:%S')} | INFO    | mobility-study - starting a temporary "
-            f"Prefect server on http://127.0.0.1:{port} (set PREFECT_API_URL to use a running "
-            "one)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if self.announce:
+            print(
+                f"{time.strftime('%H:%M:%S')} | INFO    | mobility-study - starting a temporary "
+                f"Prefect server on http://127.0.0.1:{port} (set PREFECT_API_URL to use a "
+                "running one)",
+                file=sys.stderr,
+                flush=True,
+            )
         return subprocess.Popen(
             [sys.executable, "-c", _WATCHED_UVICORN, "--app-dir", str(app_dir), "--factory",
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
@@ -163,12 +161,18 @@ class TemporaryApi:
 
     def settings(self) -> contextlib.AbstractContextManager:
         """Wait for the server; a context in which Prefect uses it (no server: no change)."""
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        if not os.environ.get("PREFECT_API_URL") and PREFECT_API_URL.value():
+            self.stop()  # the profile names a server: use that one, not ours
+            self._thread.join()
+            self.stop()  # (in case the thread launched it after the first stop)
+            return contextlib.nullcontext()
         self._thread.join()
         if self.error is not None:
             raise self.error
         if self.url is None:
             return contextlib.nullcontext()
-        from prefect.settings import PREFECT_API_URL, temporary_settings
 
         os.environ["PREFECT_API_URL"] = self.url  # for Dask workers started from here
         return temporary_settings(updates={PREFECT_API_URL: self.url})

@@ -13,6 +13,7 @@ from prefect.settings import get_current_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from analysis.config import StudyConfig
+from flows import progress
 from flows.cache import enrolment_key, fresh_if_missing, interim_ready, mobility_key, survey_key
 from flows.loading import ReaderPool
 from flows.tasks import READERS, ingest_mobility, ingest_survey, load_enrolment
@@ -28,12 +29,23 @@ class StageFailure(RuntimeError):
 
 
 def stage(name: str, file: str | None = None):
+    """A stage of the flow (``file``: one input of it): logged when it starts, shown on the
+    progress display, and any error in it re-raised as a :class:`StageFailure`."""
+
     class _Ctx:
         def __enter__(self):
             get_run_logger().info("stage: %s%s", name, f" ({file})" if file else "")
+            if file is None:
+                progress.current().stage_started(name)
             return self
 
         def __exit__(self, et, ev, tb):
+            if ev is not None:
+                progress.current().stage_failed(name)
+                if file is not None:
+                    progress.current().file_failed(file)
+            elif file is None:
+                progress.current().stage_done(name)
             if ev is not None and not isinstance(ev, StageFailure):
                 raise StageFailure(name, file, f"{type(ev).__name__}: {ev}") from ev
             return False
@@ -86,6 +98,9 @@ def ingest(config: StudyConfig, interim: str) -> dict[str, list[dict]]:
         unread = [f for f, k in zip(files, keys, strict=True) if not interim_ready(interim, k)]
         if unread:  # a rerun: processes only for the files that changed
             _start_readers(ReaderPool.workers_for(unread), logger)
+        for path in files:
+            progress.current().file_started(path)
+        progress.current().file_started(config.enrolment)
         mob_futs = [
             (
                 m.path.name,
@@ -94,7 +109,7 @@ def ingest(config: StudyConfig, interim: str) -> dict[str, list[dict]]:
             for (i, m), key in zip(enumerate(config.mobility), mob_keys, strict=True)
         ]
         enrol_fut = (
-            "enrolment",
+            config.enrolment.name,
             fresh_if_missing(load_enrolment, enrol_key, interim).submit(config, interim),
         )
         # largest file first (the pool has as many threads as cores), results in config order
@@ -117,4 +132,5 @@ def ingest(config: StudyConfig, interim: str) -> dict[str, list[dict]]:
             for fname, fut in futs:
                 with stage("ingest", fname):
                     done[kind].append(fut.result())
+                progress.current().file_done(fname, done[kind][-1].get("meta"))
     return done

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import importlib
 import threading
-import traceback
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.artifacts import publish_artifacts
+from flows.artifacts import publish_artifacts, run_name_for
 from flows.assembly import assemble_results
 from flows.config_io import load_config
+from flows.console import run_log
 from flows.hashing import hash_inputs
 from flows.publish import discard, new_run, publish, write_index
 from flows.stages import StageFailure, ingest, stage, task_runner
@@ -64,7 +64,26 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-@flow(name="mobility-study", log_prints=False, task_runner=task_runner())
+def _flow_run_name() -> str:
+    """``imt-group-study-waves-2021-2023``: the study's title and survey waves, not a random
+    pair of words (falls back to Prefect's default when the config cannot be read)."""
+    from prefect.runtime import flow_run as current
+
+    from analysis.config import ConfigError
+
+    try:
+        config = load_config((current.parameters or {}).get("config_path"))
+    except (ConfigError, OSError):
+        return "mobility-study"
+    return run_name_for(config)
+
+
+@flow(
+    name="mobility-study",
+    flow_run_name=_flow_run_name,
+    log_prints=False,
+    task_runner=task_runner(),
+)
 def study_flow(
     config_path: str | None = None, output_root: str = "output", lang: str | None = None
 ) -> str:
@@ -75,6 +94,11 @@ def study_flow(
     root = Path(output_root).resolve()
     run_id = str(flow_run.id or "local")
     paths = new_run(root, run_id)
+    with run_log(paths.log):
+        return _run_stages(config, lang, root, run_id, paths)
+
+
+def _run_stages(config, lang: str, root: Path, run_id: str, paths) -> str:
     try:
         threading.Thread(target=preload, name="preload-modules", daemon=True).start()
         done = ingest(config, str(paths.interim))
@@ -101,10 +125,9 @@ def study_flow(
             write_index(root)
     except BaseException:
         discard(paths)
-        paths.log.parent.mkdir(parents=True, exist_ok=True)
-        paths.log.write_text(traceback.format_exc(), encoding="utf-8")
+        get_run_logger().error("run failed", exc_info=True)  # the traceback, in the run log
         raise
     report = final / "report.html"
-    publish_artifacts(report, results)
+    publish_artifacts(report, results, config)
     get_run_logger().info("report published: %s", report)
     return str(report)

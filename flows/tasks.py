@@ -35,8 +35,25 @@ from flows.loading import load_enrolment as _load_enrolment
 READERS = ReaderPool()
 
 
+def _file_run_name() -> str:
+    """``ingest-survey[survey_2023_qualtrics.csv]``: the task run named after its input file."""
+    from prefect.runtime import task_run
+
+    params = task_run.parameters or {}
+    name = task_run.task_name or "task"
+    if "path" in params:
+        return f"{name}[{Path(params['path']).name}]"
+    config = params.get("config")
+    if "index" in params and config is not None:
+        return f"{name}[{config.mobility[params['index']].path.name}]"
+    if config is not None:
+        return f"{name}[{config.enrolment.name}]"
+    return name
+
+
 @task(
     name="ingest-survey",
+    task_run_name=_file_run_name,
     retries=2,
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
@@ -58,6 +75,7 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
 
 @task(
     name="ingest-mobility",
+    task_run_name=_file_run_name,
     retries=2,
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
@@ -78,6 +96,7 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
 
 @task(
     name="load-enrolment",
+    task_run_name=_file_run_name,
     retries=2,
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
@@ -93,6 +112,7 @@ def load_enrolment(config: StudyConfig, interim: str) -> dict:
 
 @task(
     name="survey-statistics",
+    task_run_name="survey-statistics",
     persist_result=True,
     cache_key_fn=lambda ctx, p: stats_key("survey-stats-", p),
     cache_expiration=CACHE_EXPIRATION,
@@ -113,6 +133,7 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
 
 @task(
     name="mobility-statistics",
+    task_run_name="mobility-statistics",
     persist_result=True,
     cache_key_fn=lambda ctx, p: stats_key("mobility-stats-", p),
     cache_expiration=CACHE_EXPIRATION,
@@ -129,7 +150,9 @@ def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     return list(mobility_result_tables(records, enrolment, config))
 
 
-@task(name="write-outputs", retries=1, cache_policy=NO_CACHE)
+@task(
+    name="write-outputs", task_run_name="write-outputs[{lang}]", retries=1, cache_policy=NO_CACHE
+)
 def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
     """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
 

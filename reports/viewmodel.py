@@ -1205,6 +1205,14 @@ def key_findings_markdown(results: ResultSet, lang: str) -> str:
     return "\n".join(lines) if lines else load_labels(lang)["findings"]["none"]
 
 
+def data_quality_alert_count(results: dict[str, Any], lang: str = "en") -> int:
+    """How many alerts the data-quality section of the report lists (for the CLI's summary
+    line), from a ``results.json`` mapping."""
+    res = ResultSet(results.get("study") or {}, (), results.get("data_quality") or {}, {})
+    blocks = _data_quality(_Ctx(res, lang, load_labels(lang)))
+    return sum(len(b["entries"]) for b in blocks if b.get("type") == "alerts")
+
+
 # --------------------------------------------------------------------------- appendices
 def _methods(ctx: _Ctx) -> list[dict]:
     M = ctx.L["methods"]

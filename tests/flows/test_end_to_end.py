@@ -305,3 +305,63 @@ def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
     cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", rerun.stderr))
     assert {"ingest-survey", "ingest-mobility", "load-enrolment"} <= cached, rerun.stderr[-3000:]
     assert (out / "latest" / "report.html").is_file()
+
+
+def _run_on_terminal(args: list[str], home: Path, cwd: Path) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout a pipe): (exit code, terminal, stdout)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        env={**_env(home), "TERM": "xterm-256color", "COLUMNS": "120"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the terminal is closed once the process is gone
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    code = proc.wait(timeout=600)
+    os.close(master)
+    return code, b"".join(chunks).decode("utf-8", "replace"), out
+
+
+def test_progress_display_on_a_terminal_and_not_with_quiet_or_a_pipe(study):
+    args = ["run", "--config", str(study["data"] / "study.toml"), "--output", str(study["out"])]
+    # without a terminal (the fixture's run): plain log lines, the summary line, no display
+    first = study["first"]
+    assert "stage: ingest" in first.stderr
+    assert "✓ ingest" not in first.stderr
+    assert re.search(
+        r"report written in [\d.]+ s, 5 files, [\d,]+ rows read, [\d,]+ kept", first.stderr
+    )
+    assert "View at http" not in first.stderr  # the temporary server is gone after the run
+    assert "Failed to initialize plugins" not in first.stderr
+    assert "Task run 'ingest-survey[survey_2023_qualtrics.csv]'" in first.stderr
+    # on a terminal: the live display (stages, files with their rows), no log lines
+    code, term, out = _run_on_terminal(args, study["home"], study["base"])
+    assert code == 0, term[-3000:]
+    assert "✓ ingest" in term and "✓ render report" in term
+    assert re.search(r"✓ survey_2023_qualtrics\.csv: 2,573 rows read, [\d,]+ kept", term)
+    assert "stage: ingest" not in term and "| INFO" not in term
+    assert "report written in" in term
+    assert out.strip().splitlines()[-1].endswith("report.html")
+    # --quiet on a terminal: nothing at all on success
+    code, term, out = _run_on_terminal([*args, "--quiet"], study["home"], study["base"])
+    assert code == 0
+    assert term.strip() == "" and out.strip() == ""

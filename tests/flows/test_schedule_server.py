@@ -82,7 +82,11 @@ def test_schedule_registers_a_cron_deployment_and_a_triggered_run_writes_the_rep
 
             arts = httpx.post(f"{api}/artifacts/filter", json={}, timeout=10).json()
             keys = {a.get("key") for a in arts if a.get("flow_run_id") == run_id}
-            assert {"mobility-study-report", "mobility-study-findings"} <= keys
+            # named after the bundled study's title (cut at a word boundary), not the product
+            slug = "imt-group-study-outgoing-mobility-and"
+            assert {f"{slug}-report", f"{slug}-findings"} <= keys
+            names = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["name"]
+            assert names == f"{slug}-waves-2021-2023"
         finally:
             serve.terminate()
             try:

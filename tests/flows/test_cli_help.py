@@ -18,11 +18,15 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 def test_every_option_of_every_command_has_a_help_text():
-    parser = cli._parser()
-    commands = _subparsers(parser)
-    assert {"run", "inspect", "schedule"} <= set(commands)
-    for name, sub in commands.items():
+    commands = _subparsers(cli._parser())
+    assert {"run", "inspect", "schedule", "config"} <= set(commands)
+    todo = list(commands.items())
+    while todo:
+        name, sub = todo.pop()
         for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend((f"{name} {k}", v) for k, v in action.choices.items())
+                continue
             if isinstance(action, argparse._HelpAction):
                 continue
             assert action.help and len(action.help) > 10, (name, action.dest)

@@ -132,23 +132,41 @@ def design_matrix(
     return x, y_all[rows], complete, names
 
 
+def distinct_rows(x: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(first, inverse)``: one row number per distinct row of ``x`` and each row's distinct
+    row, or None when there are more than ``max_rows`` distinct rows.  Columns holding small
+    non-negative integers (dummies, Likert answers) are used as codes directly; others are
+    factorized (hashing)."""
+    n = x.shape[0]
+    codes = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        c = col.astype(np.int64)
+        lo, hi = (int(c.min()), int(c.max())) if n else (0, 0)
+        if lo >= 0 and hi < 1024 and np.array_equal(c, col):
+            size = hi + 1
+        else:
+            c, u = pd.factorize(col)
+            size = len(u)
+        if size > 1:
+            if radix * size > 2**40:
+                return None
+            codes += c * radix
+            radix *= size
+    inverse, uniq = pd.factorize(codes)
+    if len(uniq) > max_rows:
+        return None
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    return first, inverse
+
+
 def _pattern_groups(x: np.ndarray, max_patterns: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Distinct rows of ``x`` and each row's pattern number, if there are at most
     ``max_patterns`` of them (None otherwise)."""
-    codes = np.zeros(x.shape[0], dtype=np.int64)
-    radix = 1
-    for j in range(1, x.shape[1]):
-        c, u = pd.factorize(x[:, j], sort=False)
-        if radix * len(u) > max_patterns * 2**20 or len(u) > max_patterns:
-            return None
-        codes += c * radix
-        radix *= len(u)
-    inverse, uniq = pd.factorize(codes, sort=False)
-    if len(uniq) > max_patterns:
-        return None
-    first = np.empty(len(uniq), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(x.shape[0] - 1, -1, -1)
-    return x[first], inverse
+    d = distinct_rows(x, max_patterns)
+    return None if d is None else (x[d[0]], d[1])
 
 
 def _irls(
@@ -286,7 +304,7 @@ def fit_logistic(
     rows = np.flatnonzero(complete)
     # columns that are linear combinations of earlier ones: R's NA coefficients (not fitted)
     keep = _non_aliased(x)
-    x_all, names_all = x, names
+    names_all = names
     x = x[:, keep]
     p = x.shape[1]
     # R's rescaled weights (mean 1 over the design's rows): the sandwich does not depend on
@@ -300,6 +318,9 @@ def fit_logistic(
         mu = mu_u[inv]
         # estfun A^-1 per respondent (R svy.varcoef): x_i A^-1 times a scalar
         u = w * prev_mu * (1.0 - prev_mu) * (y - mu) / _mu_eta(mu)
+        if not design.calibration:  # per (stratum, pattern) sums: no n x p matrix
+            cov = _grouped_covariance(xu @ ainv, inv, u, design.strata[rows], design)
+            return _result(names_all, keep, b, cov, design, rows, n_used, p, it)
         infl_rows = (xu @ ainv)[inv] * u[:, None]
     else:
         b, mu, prev_mu, ainv, it = _irls(x, None, w, y, epsilon, maxit)
@@ -307,11 +328,50 @@ def fit_logistic(
         infl_rows = (x * u[:, None]) @ ainv
     infl = np.zeros((design.n, p))
     infl[rows] = infl_rows
-    cov_kept = influence_covariance(infl, design)
-    h_used = np.unique(design.strata[rows]).size
+    return _result(
+        names_all, keep, b, influence_covariance(infl, design), design, rows, n_used, p, it
+    )
+
+
+def _grouped_covariance(
+    v: np.ndarray, inv: np.ndarray, u: np.ndarray, strata: np.ndarray, design: DesignArrays
+) -> np.ndarray:
+    """:func:`influence_covariance` of the rows ``v[inv] * u`` (uncalibrated design), from the
+    sums of ``u`` and ``u^2`` per (stratum, pattern): the same formula on H x patterns cells."""
+    H, k = design.n_strata, v.shape[0]
+    key = strata * k + inv
+    u1 = np.bincount(key, weights=u, minlength=H * k).reshape(H, k)
+    u2 = np.bincount(key, weights=u * u, minlength=H * k).reshape(H, k)
+    s1 = u1 @ v  # H x p: sum of the influence values per stratum
+    n_h = design.n_h
+    single = n_h == 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_h = (1.0 - design.fpc_fraction) * np.where(single, 1.0, n_h / (n_h - 1.0))
+        mean_h = np.where(single[:, None], 0.0, s1 / n_h[:, None])  # lonely: not centred
+    c_h = np.where(np.isfinite(c_h), c_h, 0.0)
+    # sum_i (z_i - m_h)(z_i - m_h)' = S2_h - s1 m' - m s1' + n_h m m' (rows outside: z = 0)
+    cov = np.einsum("h,hk,ki,kj->ij", c_h, u2, v, v)
+    cov -= np.einsum("h,hi,hj->ij", c_h, s1, mean_h)
+    cov -= np.einsum("h,hi,hj->ij", c_h, mean_h, s1)
+    cov += np.einsum("h,h,hi,hj->ij", c_h, np.where(single, 0.0, n_h), mean_h, mean_h)
+    return cov
+
+
+def _result(
+    names_all: list[tuple[str, str | None]],
+    keep: np.ndarray,
+    b: np.ndarray,
+    cov_kept: np.ndarray,
+    design: DesignArrays,
+    rows: np.ndarray,
+    n_used: int,
+    p: int,
+    it: int,
+) -> LogisticFit:
+    h_used = int(np.count_nonzero(np.bincount(design.strata[rows], minlength=design.n_strata)))
     df = float(n_used - h_used + 1 - p)  # p: the estimated coefficients (R)
-    full_b = np.full(x_all.shape[1], np.nan)
+    full_b = np.full(len(names_all), np.nan)
     full_b[keep] = b
-    cov = np.full((x_all.shape[1],) * 2, np.nan)
+    cov = np.full((len(names_all),) * 2, np.nan)
     cov[np.ix_(keep, keep)] = cov_kept
     return LogisticFit(tuple(names_all), full_b, cov, df, n_used, abs(it), it > 0)

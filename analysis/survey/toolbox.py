@@ -176,13 +176,29 @@ def _mean_total(
         se = float(np.sqrt(max(v[0, 0], 0.0))) if np.isfinite(v[0, 0]) else float("nan")
         df = d.degf(valid)
         n = int(valid.sum())
-        lo, hi = _ci(est, se, df, ci_method, ci_level, n)
+        if isinstance(d, ReplicateDesign) and level is not None and ci_method == "logit":
+            lo, hi = _replicate_logit_ci(d, rep, est, df, ci_level)
+        else:
+            lo, hi = _ci(est, se, df, ci_method, ci_level, n)
         out.append(
             Estimate(
                 variable, st, est, se, lo, hi, ci_method, ci_level, df, n, dom, level, None, label
             )
         )
     return tuple(out)
+
+
+def _replicate_logit_ci(d: ReplicateDesign, rep, est: float, df: float, level: float):
+    """R ``svyciprop(method="logit")`` on a replicate design: the intercept-only logistic
+    model refitted per replicate is the logit of the replicate's share, so
+    ``expit(logit p +- t(df) se(logit))`` with the replicates' SE of the logit."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_r = np.asarray(rep(d.replicates), dtype=float).reshape(-1)
+        eta = float(np.log(est / (1 - est)))
+        v = d.replicate_variance(np.log(p_r / (1 - p_r)), np.array([eta]))
+    se = float(np.sqrt(v[0, 0]))
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return float(1 / (1 + np.exp(-(eta - q * se)))), float(1 / (1 + np.exp(-(eta + q * se))))
 
 
 def mean(
@@ -224,8 +240,9 @@ def proportion(
     ci_level: float = 0.95,
 ) -> tuple[Estimate, ...]:
     """Share of valid answers equal to ``level``; CI ``logit`` (R ``svyciprop``), ``beta``,
-    ``wald``, ``t``.  With a replicate design the logit interval is built from the replicate
-    SE (R's ``svyciprop`` refits a logistic model per replicate instead)."""
+    ``wald``, ``t``.  With a replicate design the logit interval uses the replicates' SE of the
+    logit (R's ``svyciprop`` refits the intercept-only logistic model per replicate: the same).
+    """
     d = _design(design)
     y = _indicator(d, variable, level)  # type: ignore[arg-type]
     return _mean_total(d, y, variable, "mean", by, ci_method, ci_level, str(level))

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from analysis.survey import toolbox as tb
-from analysis.survey.design import SurveyDesign
+from analysis.survey.design import DesignError, SurveyDesign
 from analysis.survey.designs import (
     ClusterDesign,
     LonelyPSUError,
@@ -392,3 +392,29 @@ def test_ordinal_logistic_model_with_replicates_equals_r(name, key):
     close(fit.coefficients, ref["coefficients"], atol=1e-7)
     close(fit.se, ref["se"])
     assert fit.df_residual == ref["df_residual"]
+
+
+def test_design_errors_name_the_row_and_column():
+    df = data("s11_small").copy()
+    bad = df.assign(weight=df["weight"].where(df.index != 6, -1.0))
+    with pytest.raises(DesignError, match=r"row 7, column 'weight'"):
+        ClusterDesign.from_frame(bad, ids="programme")
+    small = df.assign(N_prog=1)
+    with pytest.raises(DesignError, match=r"column 'N_prog': population 1 smaller than the"):
+        ClusterDesign.from_frame(small, ids="programme", strata="school", fpc="N_prog")
+    varying = df.assign(N_prog=df["N_prog"] + (df.index == 3))
+    with pytest.raises(DesignError, match=r"row 4, column 'N_prog'"):
+        ClusterDesign.from_frame(varying, ids="programme", strata="school", fpc="N_prog")
+    with pytest.raises(DesignError, match="population column for every stage"):
+        ClusterDesign.from_frame(df, ids=["programme", "class_id"], fpc="N_prog")
+    missing_id = df.assign(programme=df["programme"].where(df.index != 2))
+    with pytest.raises(DesignError, match=r"row 3, column 'programme': missing"):
+        ClusterDesign.from_frame(missing_id, ids="programme")
+    with pytest.raises(DesignError, match="lonely_psu must be one of"):
+        ClusterDesign.from_frame(df, lonely_psu="drop")
+    with pytest.raises(DesignError, match=r"row 2, replicate 3"):
+        rw = np.ones((len(df), 4))
+        rw[1, 2] = -1
+        ReplicateDesign.from_weights(df, rw, weight="weight", scale=1.0)
+    with pytest.raises(DesignError, match="no population total for"):
+        calibrate(base_design(df, "W"), ["school"], {"(Intercept)": 1.0})

@@ -136,6 +136,16 @@ def prepare_model_data(
     return ModelData(kept, tuple(aliased), columns, recoded, cats, left, merged, tuple(notes))
 
 
+def _str_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``s.astype(str)`` as integer codes and their labels, converted once per distinct value
+    (``str`` of 10^6 cells one by one cost seconds); equal labels share one code."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    text = [str(u) for u in uniques]
+    labels = sorted(set(text))
+    remap = np.array([labels.index(t) for t in text], dtype=np.int64)
+    return remap[codes], labels
+
+
 def _design_matrix(
     data: pd.DataFrame, numeric: Sequence[str], categorical: Mapping[str, str]
 ) -> tuple[np.ndarray, list[tuple[str, str | None]]]:
@@ -145,9 +155,9 @@ def _design_matrix(
         cols.append(pd.to_numeric(data[v]).to_numpy(dtype=float))
         names.append((v, None))
     for c, ref in categorical.items():
-        lab = data[c].astype(str)
-        for lv in sorted(set(lab.unique()) - {str(ref)}):  # distinct values, not every row
-            cols.append((lab == lv).to_numpy(dtype=float))
+        codes, labels = _str_codes(data[c])
+        for lv in sorted(set(labels) - {str(ref)}):
+            cols.append((codes == labels.index(lv)).astype(float))
             names.append((c, lv))
     return np.column_stack(cols), names
 
@@ -203,10 +213,11 @@ def non_estimable_terms(
     y = pd.to_numeric(data.loc[complete, outcome]).to_numpy(dtype=float)
     reasons: dict[tuple[str, str | None], str] = {}
     for c, ref in categorical.items():
-        lab = data.loc[complete, c].astype(str).to_numpy()
-        ref_pure = _pure(y[lab == str(ref)])
-        for lv in set(lab) - {str(ref)}:
-            if ref_pure or _pure(y[lab == lv]):
+        codes, labels = _str_codes(data.loc[complete, c])
+        ref_code = labels.index(str(ref)) if str(ref) in labels else -1
+        ref_pure = _pure(y[codes == ref_code])
+        for k, lv in enumerate(labels):
+            if lv != str(ref) and (ref_pure or _pure(y[codes == k])):
                 reasons[(c, str(lv))] = SEPARATION
     for v in numeric:
         x = pd.to_numeric(data.loc[complete, v]).to_numpy(dtype=float)

@@ -427,13 +427,15 @@ def calibrate(
     then for each column (categorical: one indicator per level except the first, sorted;
     numeric: the value).  ``population`` maps the column names R uses (``"(Intercept)"``,
     ``"schoolS01"``, ``"genderM"``, ``"age"``) to totals.  ``calfun``: ``"linear"`` (GREG, ``g = 1
-    + x'lambda``; bounds are not applied: R's regcalibrate), ``"raking"`` (``g = exp(x'lambda)``),
+    + x'lambda``, R's regcalibrate; no bounds), ``"raking"`` (``g = exp(x'lambda)``),
     ``"logit"`` (bounded, needs finite ``bounds``), solved by R's Newton iteration until every
     total misfit is below ``epsilon * (1 + |total|)``.  The calibrated design's SEs project the
     influence values on the calibration model (R's ``greg_calibration``).
     """
     if calfun not in CALFUNS:
         raise DesignError(f"calfun must be one of {CALFUNS}, got {calfun!r}")
+    if calfun == "linear" and np.any(np.isfinite(bounds)):
+        raise DesignError("bounded linear calibration is not implemented (use calfun='logit')")
     X, names = model_matrix(design.data, formula_columns)
     missing = [nm for nm in names if nm not in population]
     if missing:

@@ -420,6 +420,7 @@ def calibrate(
     bounds: tuple[float, float] = (-np.inf, np.inf),
     max_iter: int = 50,
     epsilon: float = 1e-7,
+    trim: tuple[float, float] | None = None,
 ) -> ClusterDesign:
     """R ``calibrate(design, ~a + b, population, calfun=...)``: weights ``w g`` matching totals.
 
@@ -429,7 +430,9 @@ def calibrate(
     ``"schoolS01"``, ``"genderM"``, ``"age"``) to totals.  ``calfun``: ``"linear"`` (GREG, ``g = 1
     + x'lambda``, R's regcalibrate; no bounds), ``"raking"`` (``g = exp(x'lambda)``),
     ``"logit"`` (bounded, needs finite ``bounds``), solved by R's Newton iteration until every
-    total misfit is below ``epsilon * (1 + |total|)``.  The calibrated design's SEs project the
+    total misfit is below ``epsilon * (1 + |total|)``.  ``trim=(lo, up)`` then caps the g-weights
+    and spreads the trimmed weight over the others in proportion to their weights (R's ``trim``;
+    the totals then hold only approximately).  The calibrated design's SEs project the
     influence values on the calibration model (R's ``greg_calibration``).
     """
     if calfun not in CALFUNS:
@@ -443,6 +446,15 @@ def calibrate(
     T = np.array([float(population[nm]) for nm in names])
     w0 = design.weights
     g, iters = _grake(X, w0, T, calfun, bounds, max_iter, epsilon)
+    if trim is not None:
+        if calfun == "linear":
+            raise DesignError("trim needs calfun='raking' or 'logit' (R ignores it for 'linear')")
+        lo, up = trim
+        trimmed = np.clip(g, lo, up)
+        outside = (g < lo) | (g > up)
+        if outside.any():  # R: the trimmed weight goes to the others in proportion to w0
+            trimmed[~outside] += np.sum((g - trimmed) * w0) / np.sum(w0[~outside])
+            g = trimmed
     whalf = np.sqrt(w0)
     q, r = np.linalg.qr(X * whalf[:, None])
     keep = np.abs(np.diag(r)) > 1e-7 * np.abs(np.diag(r)).max()

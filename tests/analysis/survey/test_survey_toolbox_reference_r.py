@@ -32,7 +32,7 @@ from analysis.survey.designs import (
 HERE = Path(__file__).resolve().parents[2] / "fixtures" / "reference_r16_tools"
 RTOL = 1e-6
 SETS = ("s11_small", "s23_large", "hostile")
-LINEAR = ("S", "W", "C1", "C1W", "C2", "GREG", "GREGC", "RAKE", "LOGIT")
+LINEAR = ("S", "W", "C1", "C1W", "C2", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
 REPLICATE = ("JK1W", "JK1C", "JKnS", "BOOT")
 DESIGNS = LINEAR + REPLICATE
 
@@ -99,6 +99,16 @@ def design(name: str, key: str):
             bounds=(0.5, 2),
             epsilon=1e-12,
             max_iter=200,
+        )
+    if key == "TRIM":
+        return calibrate(
+            base_design(df, "W"),
+            ["school", "gender"],
+            pop,
+            calfun="raking",
+            epsilon=1e-12,
+            max_iter=200,
+            trim=(0.9, 1.1),
         )
     raise KeyError(key)
 
@@ -300,7 +310,7 @@ def test_lonely_psu_options_equal_r(name, option, key):
 
 
 @pytest.mark.parametrize("name", SETS)
-@pytest.mark.parametrize("key", ["GREG", "RAKE", "LOGIT"])
+@pytest.mark.parametrize("key", ["GREG", "RAKE", "LOGIT", "TRIM"])
 def test_calibrated_weights_equal_r(name, key):
     ref = reference()[name]["designs"][key]
     close(design(name, key).weights[:20], ref["weights_head"], rtol=1e-9)

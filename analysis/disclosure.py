@@ -1,79 +1,93 @@
 """Statistical disclosure control of a :class:`ResultSet` (small-cell suppression).
 
-What it applies to (and why):
+The rules (docs/disclosure.md explains them with examples):
 
-- **Counts of persons** (``statistic == "count"``: respondents, outgoing students): a cell
-  with ``0 < count < min_count`` is suppressed (primary, reason ``count``). Zero cells are
-  shown: they are structural in mobility tables (no student went there) and suppressing
-  them would hide most of a destinations table without protecting anyone.
-- **Proportions of persons** (``proportion``, ``share``, ``rate``): the cell count is
-  ``round(estimate * n_unweighted)`` (for weighted estimates this is the approximate
-  unweighted count). Suppressed when the base ``n_unweighted < min_base`` (reason ``base``)
-  or when ``0 < count < min_count`` (reason ``count``).
-- **Every other statistic with an unweighted base** (means, differences, odds ratios,
-  amounts in euros...): suppressed when ``n_unweighted < min_base`` (reason ``base``): a mean
-  of fewer than ``min_base`` people is too close to their individual answers.
-- **Free-text variables** (``comment``) never become estimates; one that does is suppressed
-  (reason ``free_text``).
-- **Exempt**: tables describing the survey design rather than people's answers or
-  mobility, ``sample.*`` (response rates: the count of respondents per school is public
-  fieldwork information) and ``weighting.*`` (weight diagnostics).
+- **Counts are unweighted respondent counts.** A proportion's cell count is the number of
+  respondents behind it (:attr:`Estimate.n_cell`, computed from the responses and never
+  published), not ``weighted share x n``; for unweighted figures (mobility records) it is
+  ``round(estimate x n)``.
+- **Primary suppression**, for counts and proportions of persons (``count``, ``proportion``,
+  ``share``, ``rate``): a cell with count ``c`` and unweighted base ``n`` is sensitive when
+  ``0 < c < min_count`` (reason ``count``) or ``0 < n - c < min_count`` (reason
+  ``complement``: 11 of 12 answering yes reveals the one no). Zero cells are shown (structural
+  in mobility tables). Every statistic with a base ``n < min_base`` is suppressed (reason
+  ``base``): a mean of fewer than ``min_base`` people is too close to their answers.
+- **Free text** never becomes an estimate; one that does is suppressed (``free_text``).
+- **Exempt**: ``sample.*`` (response counts per school are public fieldwork information) and
+  ``weighting.*`` (weight diagnostics) describe the design, not people's answers.
 
-Secondary suppression (reason ``secondary``): counts and proportions form *lines*, i.e.
-cells of one (statistic, variable, level) that differ in a single domain dimension, plus the
-margin over that dimension when it is published (a domain without the dimension, or with the
-value ``group``/``all``/``total``); and the levels of one categorical variable in one domain
-(which add up to the base). A line with exactly one suppressed cell would let a reader
-recover it by subtraction, so the smallest other cell of the line is suppressed too, until no
-line has exactly one. The lines are formed across all tables of the ResultSet, so a margin in
-another table (``mobility.trend`` for ``mobility.counts``) is covered. The differencing check
-recounts the lines afterwards and reports any that still have exactly one suppressed cell
-(possible only when there is nothing left to suppress in the line).
+**Secondary suppression** (reason ``secondary``) treats every published figure as a linear
+constraint on the counts (:mod:`analysis.disclosure_attack`: partitions, top-2 boxes, means x n,
+margins over schools/genders/years/waves, the same figure in two tables) and repeats, until
+every suppressed count-like figure keeps a feasible interval at least ``min_count`` persons
+wide (or as wide as its base when that is smaller) and every primary-suppressed figure too:
 
-Suppressed estimates keep their key, table, statistic, domain and level, and lose every
-number (estimate, se, CI, unweighted base, p-values) and their ``base`` text (which may
-quote the numerator): the outputs never carry the hidden value.
-Pure pandas/python: no IO.
+1. *closure rules*: a figure published twice is hidden in both places; the mean of a variable
+   is hidden with any level of its distribution in that domain (the mean x n and its SE, which
+   carries the second moment, would pin the levels down); a difference is hidden with either
+   of the cells it compares;
+2. the attacker (``linprog``) gives each suppressed figure its interval; for the first one that
+   is too narrow, the shown figures linked to it by a relation are tried one at a time, cheapest
+   first (fewest respondents; margins and means last), and the first that widens its interval is
+   hidden; if none does alone, pairs of the cheapest ten are tried; failing that, the cheapest.
+
+Smallest cells go first, so a big cell (63 students to the United Kingdom) is never hidden when
+a small one (6 to Sweden) does the job. The report's ``differencing_check`` is the attacker's
+verdict on the final table: the number of relations checked and the suppressed figures whose
+interval is still too narrow (possible only when nothing is left to hide).
+
+Suppressed estimates keep their key, table, statistic, domain and level, and lose every number
+(estimate, se, CI, unweighted base, p-values) and their ``base`` text (which may quote the
+numerator). The unweighted cell counts are cleared from every estimate on the way out.
+Pure python/scipy: no IO.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+import itertools
+import math
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from analysis.disclosure_attack import (
+    COUNT_LIKE,
+    EXEMPT_TABLE_PREFIXES,
+    TOTAL_VALUES,
+    PublishedSystem,
+    cell_domain,
+)
 from analysis.results import Estimate, ResultSet, ResultTable
 
 COUNT_STATISTICS = frozenset({"count"})
 PROPORTION_STATISTICS = frozenset({"proportion", "share", "rate"})
-EXEMPT_TABLE_PREFIXES = ("sample.", "weighting.")
 FREE_TEXT_VARIABLES = frozenset({"comment"})
-TOTAL_VALUES = frozenset({"group", "all", "total"})
 
 REASON_COUNT = "count"
+REASON_COMPLEMENT = "complement"
 REASON_BASE = "base"
 REASON_SECONDARY = "secondary"
 REASON_FREE_TEXT = "free_text"
+_PAIR_POOL = 8
+_SINGLE_POOL = 30
 
 
 def _exempt(e: Estimate) -> bool:
     return e.table.startswith(EXEMPT_TABLE_PREFIXES)
 
 
-def _protected(e: Estimate) -> bool:
-    """Cells that add up to margins: counts and proportions of persons."""
-    return not _exempt(e) and e.statistic in COUNT_STATISTICS | PROPORTION_STATISTICS
-
-
 def cell_count(e: Estimate) -> float | None:
-    """The number of persons in the cell: the count itself, or proportion x unweighted base."""
+    """Unweighted persons in the cell: the count, the respondents behind a proportion
+    (``n_cell``), or ``round(proportion x n)`` for an unweighted one."""
     if e.estimate is None:
         return None
     if e.statistic in COUNT_STATISTICS:
         return float(e.estimate)
-    if e.statistic in PROPORTION_STATISTICS and e.n_unweighted is not None:
-        return float(round(e.estimate * e.n_unweighted))
+    if e.statistic in PROPORTION_STATISTICS:
+        if e.n_cell is not None:
+            return float(e.n_cell)
+        if e.n_unweighted is not None:
+            return float(round(e.estimate * e.n_unweighted))
     return None
 
 
@@ -89,72 +103,193 @@ def primary_reason(e: Estimate, min_count: int, min_base: int) -> str | None:
         return REASON_BASE
     if e.statistic in PROPORTION_STATISTICS:
         c = cell_count(e)
-        if c is not None and 0 < c < min_count:
+        if c is None:
+            return None
+        if 0 < c < min_count:
             return REASON_COUNT
+        if e.n_unweighted is not None and 0 < e.n_unweighted - c < min_count:
+            return REASON_COMPLEMENT
     return None
 
 
-def _lines(estimates: Iterable[Estimate]) -> list[list[Estimate]]:
-    """Groups of cells linked by an additive margin (see the module docstring)."""
-    by_domain: dict[tuple, Estimate] = {}
-    cells = [e for e in estimates if _protected(e)]
-    for e in cells:
-        by_domain[(e.statistic, e.variable, e.level, e.domain)] = e
-    lines: dict[tuple, list[Estimate]] = defaultdict(list)
-    for e in cells:
-        dom = dict(e.domain)
-        for dim, value in dom.items():
-            if value in TOTAL_VALUES:
-                continue
-            rest = tuple((k, v) for k, v in e.domain if k != dim)
-            lines[("dim", e.statistic, e.variable, e.level, dim, rest)].append(e)
-        if e.level is not None:
-            # a level repeated in the domain (country "BE" with domain country=BE) would make
-            # every category its own line: leave that dimension out of the line key
-            same = tuple((k, v) for k, v in e.domain if v != e.level)
-            lines[("level", e.statistic, e.variable, same)].append(e)
+def _difference_sources(e: Estimate, by_domain: dict[tuple, list[Estimate]]) -> list[Estimate]:
+    """The published cells a difference compares (``a_vs_b`` in its domain or key)."""
     out = []
-    for key, members in lines.items():
-        if key[0] == "dim":
-            _, stat, var, level, dim, rest = key
-            totals = [by_domain.get((stat, var, level, rest))]
-            totals += [
-                by_domain.get((stat, var, level, tuple(sorted((*rest, (dim, v))))))
-                for v in sorted(TOTAL_VALUES)
-            ]
-            members = members + [t for t in totals if t is not None and t not in members]
-        if len(members) > 1:
-            out.append(sorted(members, key=lambda x: x.key))
+    for dim, value in e.domain:
+        label = value if "_vs_" in value else e.key.rsplit(".", 1)[-1]
+        if "_vs_" not in label:
+            label = f"{value}_vs_rest"
+        a, b = label.split("_vs_", 1)
+        for unit in (a, b, "rest_of_group" if b == "rest" else None):
+            if unit:
+                out += by_domain.get((e.variable, ((dim, unit),)), [])
     return out
 
 
-def _secondary(
-    estimates: list[Estimate], hidden: dict[str, str]
-) -> tuple[dict[str, str], list[list[Estimate]]]:
-    lines = _lines(estimates)
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            sup = [e for e in line if e.key in hidden]
-            if len(sup) != 1:
-                continue
-            candidates = [e for e in line if e.key not in hidden and e.estimate is not None]
-            if not candidates:
-                continue
-            # Smallest cell first (least information lost); margins last; key breaks ties.
-            is_total = {
-                e.key: any(v in TOTAL_VALUES for _, v in e.domain)
-                or len(e.domain) < len(sup[0].domain)
-                for e in candidates
-            }
-            pick = min(
-                candidates,
-                key=lambda e: (is_total[e.key], cell_count(e) or 0.0, e.key),
-            )
-            hidden[pick.key] = REASON_SECONDARY
+def _closure(estimates: list[Estimate], system: PublishedSystem, hidden: dict[str, str]) -> bool:
+    """Twins, means of hidden levels, differences of hidden cells (module docstring, step 1)."""
+    changed = False
+
+    def hide(key: str) -> None:
+        nonlocal changed
+        if key not in hidden:
+            hidden[key] = REASON_SECONDARY
             changed = True
-    return hidden, lines
+
+    for v in system.vars.values():
+        if any(c.key in hidden for c in v.cells):
+            for c in v.cells:
+                hide(c.key)
+    levels_hidden = {
+        (e.table, e.variable, cell_domain(e))
+        for e in estimates
+        if e.key in hidden and e.statistic in PROPORTION_STATISTICS and e.level is not None
+    }
+    by_domain: dict[tuple, list[Estimate]] = {}
+    for e in estimates:
+        if e.statistic in PROPORTION_STATISTICS and e.level is None:
+            by_domain.setdefault((e.variable, e.domain), []).append(e)
+    for e in estimates:
+        if e.statistic == "mean" and (e.table, e.variable, e.domain) in levels_hidden:
+            hide(e.key)
+        if e.statistic == "difference" and any(
+            s.key in hidden for s in _difference_sources(e, by_domain)
+        ):
+            hide(e.key)
+    return changed
+
+
+def _must_protect(e: Estimate, hidden: dict[str, str]) -> bool:
+    return e.statistic in COUNT_LIKE or hidden.get(e.key) not in (None, REASON_SECONDARY)
+
+
+def _cost(system: PublishedSystem, vid: tuple, ref_dims: int) -> tuple:
+    """Least information first: fewest respondents; margins and means last; key breaks ties."""
+    v = system.vars[vid]
+    e = v.cells[0]
+    dom = cell_domain(e)
+    margin = len(dom) < ref_dims or any(x in TOTAL_VALUES for _, x in dom)
+    persons = cell_count(e)
+    if persons is None:
+        persons = (v.n or math.inf) if e.statistic == "mean" else (v.value or 0.0)
+    return (margin, e.statistic == "mean", persons, e.key)
+
+
+def _component(system: PublishedSystem, vid: tuple) -> tuple[set[tuple], list[dict]]:
+    """The unknown variables linked to ``vid`` and the relations that touch them."""
+    unknown = system.unknown()
+    comp = {vid}
+    grow = True
+    while grow:
+        grow = False
+        for coefs, *_ in system.relations:
+            if comp & coefs.keys():
+                new = {x for x in coefs if x in unknown} - comp
+                if new:
+                    comp |= new
+                    grow = True
+    rels = [coefs for coefs, *_ in system.relations if comp & coefs.keys()]
+    return comp, rels
+
+
+def _candidates(system: PublishedSystem, vid: tuple) -> tuple[list[tuple], list[tuple]]:
+    """Shown variables in a relation with the unknown component of ``vid`` (cheapest first),
+    and the cheapest shown variable of each relation that pins a single unknown."""
+    comp, rels = _component(system, vid)
+    ref = len(cell_domain(system.vars[vid].cells[0]))
+
+    def cost(x: tuple) -> tuple:
+        return _cost(system, x, ref)
+
+    shown = {x for coefs in rels for x in coefs if x not in comp}
+    pins = set()
+    for coefs in rels:
+        if len([x for x in coefs if x in comp]) == 1:
+            own = [x for x in coefs if x not in comp]
+            if own:
+                pins.add(min(own, key=cost))
+    return sorted(shown, key=cost), sorted(pins, key=cost)
+
+
+def _try(
+    system: PublishedSystem,
+    hidden: dict[str, str],
+    extra: tuple[tuple, ...],
+    means: dict[tuple, list[str]],
+    key: str,
+    min_count: int,
+) -> tuple[float, dict[str, str]]:
+    """Width of ``key``'s interval if the variables ``extra`` were hidden too (with their
+    twins and the means of their distributions: the closure rules that change the LP)."""
+    trial = dict(hidden)
+    for vid in extra:
+        for c in system.vars[vid].cells:
+            trial.setdefault(c.key, REASON_SECONDARY)
+            if c.statistic in PROPORTION_STATISTICS and c.level is not None:
+                for m in means.get((c.table, c.variable, cell_domain(c)), ()):
+                    for t in system.vars[system.var_of[m]].cells:
+                        trial.setdefault(t.key, REASON_SECONDARY)
+    iv = system.intervals(min_count, keys=[key], hidden=trial).get(key)
+    return (math.inf if iv is None else iv.width_persons), trial
+
+
+def _secondary(
+    estimates: list[Estimate], hidden: dict[str, str], min_count: int
+) -> tuple[dict[str, str], PublishedSystem, list[str]]:
+    system = PublishedSystem(estimates, hidden)
+    means: dict[tuple, list[str]] = {}
+    for e in estimates:
+        if e.statistic == "mean" and e.key in system.var_of:
+            means.setdefault((e.table, e.variable, e.domain), []).append(e.key)
+    given_up: set[str] = set()
+    while True:
+        while _closure(estimates, system, hidden):
+            pass
+        system.hidden = set(hidden)
+        ivs = system.intervals(min_count)
+        by_key = {e.key: e for e in estimates}
+        failing = sorted(
+            k
+            for k, iv in ivs.items()
+            if not iv.protected and _must_protect(by_key[k], hidden) and k not in given_up
+        )
+        if not failing:
+            break
+        key = failing[0]
+        width = ivs[key].width_persons
+        cands, pins = _candidates(system, system.var_of[key])
+        ref = len(cell_domain(by_key[key]))
+        inner = [v for v in cands if not _cost(system, v, ref)[0]]
+        attempts: list[tuple[tuple, ...]] = [(v,) for v in inner[:_SINGLE_POOL]]
+        if pins:
+            attempts.append(tuple(pins))
+        attempts += list(itertools.combinations(cands[:_PAIR_POOL], 2))
+        attempts += [(v,) for v in cands if v not in inner][:_SINGLE_POOL]
+        need = ivs[key].need
+        chosen = None
+        partial: dict[str, str] | None = None
+        for extra in attempts:  # the first (cheapest) that protects the cell, else widens it
+            w, trial = _try(system, hidden, extra, means, key, min_count)
+            if w >= need - 1e-6:
+                chosen = trial
+                break
+            if partial is None and w > width + 0.5:
+                partial = trial
+        chosen = chosen or partial
+        if chosen is None and cands:
+            _, chosen = _try(system, hidden, (cands[0],), means, key, min_count)
+        if chosen is None:
+            given_up.add(key)
+            continue
+        hidden.clear()
+        hidden.update(chosen)
+    system.hidden = set(hidden)
+    ivs = system.intervals(min_count)
+    by_key = {e.key: e for e in estimates}
+    unprotected = sorted(
+        k for k, iv in ivs.items() if not iv.protected and _must_protect(by_key[k], hidden)
+    )
+    return hidden, system, unprotected
 
 
 def _hide(e: Estimate, reason: str) -> Estimate:
@@ -179,9 +314,10 @@ def apply_disclosure_control(
 ) -> tuple[ResultSet, dict[str, Any]]:
     """Suppress small cells (primary and secondary) and say what was done.
 
-    Returns the new ResultSet (the input is not modified) and a report: thresholds, what the
-    rule applies to, the number of suppressed cells by reason and by table, and the result of
-    the differencing check (lines that still have exactly one suppressed cell).
+    Returns the new ResultSet (the input is not modified; unweighted cell counts cleared) and a
+    report: thresholds, what the rules apply to, the number of suppressed cells by reason and
+    by table, and the attacker's verdict (``differencing_check``: relations checked, suppressed
+    figures whose feasible interval is narrower than ``min_count`` persons).
     """
     for name, v in (("min_count", min_count), ("min_base", min_base)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -196,13 +332,15 @@ def apply_disclosure_control(
         if r is not None:
             hidden[e.key] = r
     primary = dict(hidden)
-    hidden, lines = _secondary(estimates, hidden)
+    hidden, system, unprotected = _secondary(estimates, hidden, min_count)
 
     tables = []
     by_table: dict[str, dict[str, int]] = {}
     for t in results.tables:
         new = tuple(
-            _hide(e, hidden[e.key]) if e.key in hidden and e.estimate is not None else e
+            _hide(e, hidden[e.key])
+            if e.key in hidden and e.estimate is not None
+            else replace(e, n_cell=None)
             for e in t.estimates
         )
         counts = Counter(hidden[e.key] for e in t.estimates if e.key in hidden)
@@ -213,7 +351,6 @@ def apply_disclosure_control(
             }
         tables.append(ResultTable(t.id, t.section, new, t.dims, t.notes))
 
-    unprotected = [line[0].key for line in lines if sum(1 for e in line if e.key in hidden) == 1]
     reasons = Counter(hidden.values())
     report: dict[str, Any] = {
         "min_count": min_count,
@@ -223,9 +360,11 @@ def apply_disclosure_control(
             "proportion": sorted(PROPORTION_STATISTICS),
             "base_only": "every other statistic with an unweighted base",
             "exempt_tables": [p + "*" for p in EXEMPT_TABLE_PREFIXES],
+            "counts": "unweighted respondents in the cell and in its complement (n - count)",
         },
         "cells_checked": len(estimates),
-        "primary_count": reasons.get(REASON_COUNT, 0),
+        "primary_count": reasons.get(REASON_COUNT, 0) + reasons.get(REASON_COMPLEMENT, 0),
+        "primary_complement": reasons.get(REASON_COMPLEMENT, 0),
         "primary_base": reasons.get(REASON_BASE, 0),
         "free_text": reasons.get(REASON_FREE_TEXT, 0),
         "primary": len(primary),
@@ -233,9 +372,11 @@ def apply_disclosure_control(
         "suppressed": len(hidden),
         "by_table": dict(sorted(by_table.items())),
         "differencing_check": {
-            "lines": len(lines),
+            "method": "interval attack: min and max of every suppressed figure subject to "
+            "every published figure (linear programming)",
+            "lines": len(system.relations),
             "unprotected": len(unprotected),
-            "unprotected_examples": sorted(unprotected)[:10],
+            "unprotected_examples": unprotected[:10],
             "passed": not unprotected,
         },
     }

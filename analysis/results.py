@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 Domain = tuple[tuple[str, str], ...]
+PRIVATE_FIELDS = ("n_cell", "weight_base")
+"""Estimate fields that exist for disclosure control only and are never serialised."""
 """A domain as sorted (dimension, value) pairs; ``()`` is the whole group."""
 
 
@@ -57,6 +59,13 @@ class Estimate:
     not_estimable: str | None = None
     """Why the statistic could not be estimated (``separation``, ``sparse_level``,
     ``unstable``, ``singular``: see :mod:`analysis.survey.separation`); it then has no number."""
+    n_cell: int | None = field(default=None, repr=False)
+    """Never published: unweighted respondents in the cell (a proportion's numerator), read by
+    disclosure control and cleared by it; not in :meth:`to_dict`."""
+    weight_base: float | None = field(default=None, repr=False)
+    """Never published: sum of the weights over the base (weighted estimates), the scale on
+    which weighted shares of domains add up; used by the disclosure attacker; not in
+    :meth:`to_dict`."""
 
     def domain_dict(self) -> dict[str, str]:
         return dict(self.domain)
@@ -71,6 +80,8 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        for private in PRIVATE_FIELDS:
+            del out[private]
         out["domain"] = dict(self.domain)
         for k, v in list(out.items()):
             if isinstance(v, float) and not math.isfinite(v):

@@ -458,7 +458,13 @@ def _proportion(
     index, keys = _domains(design, by)
     r = linearize(y, design.arrays, index, statistic="mean", _shared=shared)
     lo, hi = _proportion_ci(r, ci_method, ci_level)
-    return _frame(keys, r, variable, level, "proportion", lo, hi, ci_method, ci_level)
+    out = _frame(keys, r, variable, level, "proportion", lo, hi, ci_method, ci_level)
+    # unweighted respondents in the cell (valid answer equal to level), for disclosure control:
+    # a weighted share x n is not the number of persons behind the cell
+    codes = domain_codes(design, by)[0]
+    hit = (y == 1.0) & (codes >= 0)
+    out["n_cell"] = np.bincount(codes[hit], minlength=len(keys))[: len(keys)]
+    return out
 
 
 def distribution(

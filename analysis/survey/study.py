@@ -451,6 +451,8 @@ def _rows_to_estimates(
                 deff=_num(r["deff"]) if weighted else None,
                 weighted=weighted,
                 base=base,
+                n_cell=int(r["n_cell"]) if "n_cell" in r and pd.notna(r["n_cell"]) else None,
+                weight_base=_num(r["weight_sum"]) if weighted and "weight_sum" in r else None,
             )
         )
     return out

@@ -239,8 +239,8 @@ def test_input_is_not_modified():
     )
 )
 def test_no_line_has_a_single_suppressed_cell(grid):
-    """Property: after control, every row and column of a school x year table (with its
-    margins published) has zero or at least two hidden cells, and every small cell is hidden."""
+    """Property: after control, every column of a school x year table (with its margin
+    published) has zero or at least two hidden cells, and every small cell is hidden."""
     schools = [f"s{i}" for i in range(len(grid))]
     years = [2020, 2021, 2022]
     cells = [
@@ -264,9 +264,8 @@ def test_no_line_has_a_single_suppressed_cell(grid):
     for y in years:  # a column with its published margin
         line = [f"{s}.{y}" for s in schools] + [f"g.{y}"]
         assert sum(k in h for k in line) != 1, (y, grid, h)
-    for s in schools:  # a row (no published margin)
-        line = [f"{s}.{y}" for y in years]
-        assert sum(k in h for k in line) != 1, (s, grid, h)
+    # rows have no published margin: a single hidden cell in a row is not recoverable, and the
+    # interval attack (not a line count) is the criterion since the attacker-based rule
     assert report["differencing_check"]["passed"] is True
 
 

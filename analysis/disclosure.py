@@ -51,11 +51,11 @@ from dataclasses import replace
 from typing import Any
 
 from analysis.disclosure_attack import (
-    COUNT_LIKE,
     EXEMPT_TABLE_PREFIXES,
     TOTAL_VALUES,
     PublishedSystem,
     cell_domain,
+    must_protect,
 )
 from analysis.results import Estimate, ResultSet, ResultTable
 
@@ -70,6 +70,8 @@ REASON_SECONDARY = "secondary"
 REASON_FREE_TEXT = "free_text"
 _PAIR_POOL = 8
 _SINGLE_POOL = 30
+_PATIENCE = 12
+_PIN_ROUNDS = 6
 
 
 def _exempt(e: Estimate) -> bool:
@@ -160,7 +162,7 @@ def _closure(estimates: list[Estimate], system: PublishedSystem, hidden: dict[st
 
 
 def _must_protect(e: Estimate, hidden: dict[str, str]) -> bool:
-    return e.statistic in COUNT_LIKE or hidden.get(e.key) not in (None, REASON_SECONDARY)
+    return must_protect(e, hidden.get(e.key))
 
 
 def _cost(system: PublishedSystem, vid: tuple, ref_dims: int) -> tuple:
@@ -211,16 +213,14 @@ def _candidates(system: PublishedSystem, vid: tuple) -> tuple[list[tuple], list[
     return sorted(shown, key=cost), sorted(pins, key=cost)
 
 
-def _try(
+def _with(
     system: PublishedSystem,
     hidden: dict[str, str],
     extra: tuple[tuple, ...],
     means: dict[tuple, list[str]],
-    key: str,
-    min_count: int,
-) -> tuple[float, dict[str, str]]:
-    """Width of ``key``'s interval if the variables ``extra`` were hidden too (with their
-    twins and the means of their distributions: the closure rules that change the LP)."""
+) -> dict[str, str]:
+    """``hidden`` plus the variables ``extra``, their twins and the means of their
+    distributions (the closure rules that change the linear system)."""
     trial = dict(hidden)
     for vid in extra:
         for c in system.vars[vid].cells:
@@ -229,8 +229,39 @@ def _try(
                 for m in means.get((c.table, c.variable, cell_domain(c)), ()):
                     for t in system.vars[system.var_of[m]].cells:
                         trial.setdefault(t.key, REASON_SECONDARY)
+    return trial
+
+
+def _try(
+    system: PublishedSystem,
+    hidden: dict[str, str],
+    extra: tuple[tuple, ...],
+    means: dict[tuple, list[str]],
+    key: str,
+    min_count: int,
+) -> tuple[float, dict[str, str]]:
+    """Width of ``key``'s interval (persons) if the variables ``extra`` were hidden too."""
+    trial = _with(system, hidden, extra, means)
     iv = system.intervals(min_count, keys=[key], hidden=trial).get(key)
     return (math.inf if iv is None else iv.width_persons), trial
+
+
+def _pin_closure(
+    system: PublishedSystem, hidden: dict[str, str], means: dict[tuple, list[str]], vid: tuple
+) -> tuple[tuple, ...]:
+    """Hide the cheapest shown figure of every relation that pins a single unknown, again on
+    the grown pattern, until none pins one (the rectangle of a two-way table)."""
+    saved, extra = system.hidden, []
+    try:
+        for _ in range(_PIN_ROUNDS):
+            system.hidden = set(_with(system, hidden, tuple(extra), means))
+            _, pins = _candidates(system, vid)
+            if not pins:
+                break
+            extra += [p for p in pins if p not in extra]
+    finally:
+        system.hidden = saved
+    return tuple(extra)
 
 
 def _secondary(
@@ -262,13 +293,21 @@ def _secondary(
         inner = [v for v in cands if not _cost(system, v, ref)[0]]
         attempts: list[tuple[tuple, ...]] = [(v,) for v in inner[:_SINGLE_POOL]]
         if pins:
-            attempts.append(tuple(pins))
+            attempts.insert(min(len(attempts), _PATIENCE // 2), tuple(pins))
+            attempts.insert(
+                min(len(attempts), _PATIENCE // 2 + 1),
+                _pin_closure(system, hidden, means, system.var_of[key]),
+            )
         attempts += list(itertools.combinations(cands[:_PAIR_POOL], 2))
         attempts += [(v,) for v in cands if v not in inner][:_SINGLE_POOL]
         need = ivs[key].need
         chosen = None
         partial: dict[str, str] | None = None
-        for extra in attempts:  # the first (cheapest) that protects the cell, else widens it
+        # the first (cheapest) attempt that protects the cell; after _PATIENCE attempts, the
+        # first that widened it will do (the next round goes on from there)
+        for i, extra in enumerate(attempts):
+            if partial is not None and i >= _PATIENCE:
+                break
             w, trial = _try(system, hidden, extra, means, key, min_count)
             if w >= need - 1e-6:
                 chosen = trial
@@ -305,6 +344,7 @@ def _hide(e: Estimate, reason: str) -> Estimate:
         p_value=None,
         p_adjusted=None,
         base="",  # a base text may carry the hidden numerator ("... participants (3)")
+        n_cell=None,
         suppressed=reason,
     )
 

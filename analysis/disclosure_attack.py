@@ -161,6 +161,7 @@ class PublishedSystem:
             known = [c for c in v.cells if c.estimate is not None]
             if known:
                 v.value = self._t(known[0])
+        self._memo: dict[tuple, tuple[float, float]] = {}  # the LP depends on its unknowns only
         self.relations: list[tuple[dict[tuple, float], float, float, float]] = []
         """(coefficients, rhs, remainder low, remainder high): sum(c x) + r = rhs."""
         self._partition_and_levels()
@@ -281,6 +282,8 @@ class PublishedSystem:
                 r_hi = spare
             elif _likert_levels(m.cells[0]):
                 r_lo, r_hi = 1.0 * spare, 5.0 * spare
+            elif spare <= 1e-9 * m.base:
+                r_hi = 0.0  # a mean whose domains cover the margin's base: no remainder
         # sum(parts) - margin + r = 0
         self.relations.append((coefs, 0.0, r_lo, r_hi))
 
@@ -344,6 +347,8 @@ class PublishedSystem:
     def _solve(
         self, comp: list[tuple], wanted: list[tuple], rounding: float
     ) -> dict[tuple, tuple[float, float]]:
+        if all((frozenset(comp), vid, rounding) in self._memo for vid in wanted):
+            return {vid: self._memo[(frozenset(comp), vid, rounding)] for vid in wanted}
         idx = {vid: i for i, vid in enumerate(comp)}
         rels = [r for r in self.relations if any(vid in idx for vid in r[0])]
         nvar = len(comp) + len(rels)  # one remainder per relation
@@ -361,7 +366,7 @@ class PublishedSystem:
                     scale += abs(c * val)
             # sum(c x) + r = rhs, the remainder r absorbing float error and rounding
             row[len(comp) + j] = 1.0
-            tol = 1e-7 * scale
+            tol = 1e-9 * scale
             for vid in coefs:  # rounding of a shown figure widens the relation
                 if vid not in idx and rounding:
                     tol += abs(coefs[vid]) * rounding * (self.vars[vid].base or 0.0)
@@ -372,6 +377,10 @@ class PublishedSystem:
         b = np.array(b_eq) if b_eq else None
         out = {}
         for vid in wanted:
+            memo = (frozenset(comp), vid, rounding)
+            if memo in self._memo:
+                out[vid] = self._memo[memo]
+                continue
             c = np.zeros(nvar)
             c[idx[vid]] = 1.0
             low, high = _optimum(c, a, b, bounds), -_optimum(-c, a, b, bounds)
@@ -379,7 +388,7 @@ class PublishedSystem:
                 raise ValueError(
                     f"disclosure attack: the published figures around {vid} are inconsistent"
                 )
-            out[vid] = (float(low), float(high))
+            out[vid] = self._memo[memo] = (float(low), float(high))
         return out
 
     def _fixed(self, vid: tuple) -> float:
@@ -447,13 +456,22 @@ def attack(
     """The attacker: feasible interval of every suppressed figure of ``estimates``.
 
     ``estimates`` are the published ones (suppressed cells have ``suppressed`` set and no
-    value). Returns one :class:`Interval` per suppressed in-scope figure; ``protected`` says
+    value). Returns one :class:`Interval` per suppressed figure that must stay protected
+    (:func:`must_protect`); ``protected`` says
     whether it stays at least ``min_count`` persons wide (or as wide as its base when the base
     is smaller). A figure's unpublished base is taken from a shown cell of its domain.
     """
     ests = list(estimates)
     hidden = [e.key for e in ests if e.suppressed]
-    return PublishedSystem(ests, hidden).intervals(min_count, rounding=rounding)
+    ivs = PublishedSystem(ests, hidden).intervals(min_count, rounding=rounding)
+    by_key = {e.key: e for e in ests}
+    return {k: iv for k, iv in ivs.items() if must_protect(by_key[k], by_key[k].suppressed)}
+
+
+def must_protect(e: Estimate, reason: str | None) -> bool:
+    """Suppressed figures that must keep a wide interval: every count, proportion, share or
+    rate; a mean or total only when hidden for itself (small base), not as a complement."""
+    return e.statistic in COUNT_LIKE or reason not in (None, "secondary")
 
 
 def estimates_from_results_json(d: Mapping) -> list[Estimate]:

@@ -158,6 +158,22 @@ def test_no_personal_data_or_free_text_in_any_output(study):
     assert not re.search(r"[\w.+-]+@example\.(org|com|net)", text)
 
 
+def test_small_cell_protection_resists_the_attacker_on_every_table_of_the_bundled_study(study):
+    """Observation 12.10 on the bundled study: the attacker (linear programming over every
+    published figure of results.json) narrows no suppressed figure below the threshold, no
+    suppressed figure carries a number, and no unweighted cell count reaches the outputs."""
+    from tests.disclosure_attack import assert_resists_attack
+
+    run_dir = _report_path(study["first"]).parent
+    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    hidden = [e for e in results["estimates"] if e["suppressed"]]
+    assert hidden, "the bundled study has small cells: disclosure control must act"
+    ivs = assert_resists_attack(results)
+    assert ivs, "the attacker had suppressed counts to bound"
+    assert all("n_cell" not in e and "weight_base" not in e for e in results["estimates"])
+    assert results["data_quality"]["disclosure"]["differencing_check"]["passed"] is True
+
+
 def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     base, data, home, out = study["base"], study["data"], study["home"], study["out"]
     second = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)

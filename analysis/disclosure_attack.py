@@ -27,7 +27,9 @@ secondary suppressions; the tests use it as the attacker.
    add up to the cell without that dimension (the margin), up to a remainder ``r`` for
    units in no listed domain (``0 <= r <= B_margin - sum B``; unbounded for counts). The cell
    ``rest_of_group`` is the margin minus the other listed unit (``group = focus + rest``);
-5. *twins*: the same figure published twice (an outgoing rate x enrolment and the count of
+5. *regions*: a destination region's participants are the sum of its countries' (built-in
+   country table; used only where the published figures agree with it);
+6. *twins*: the same figure published twice (an outgoing rate x enrolment and the count of
    participants of that school and year; the Euroregion share in two tables) is one variable.
 
 Bounds: counts, totals and sums are ``>= 0``; a proportion or share lies in ``[0, B]``; a
@@ -44,10 +46,13 @@ cells are hidden with either cell by :mod:`analysis.disclosure` rather than mode
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linprog
@@ -166,6 +171,7 @@ class PublishedSystem:
         """(coefficients, rhs, remainder low, remainder high): sum(c x) + r = rhs."""
         self._partition_and_levels()
         self._margins()
+        self._regions()
 
     # ------------------------------------------------------------------ cells
     def _fill_bases(self, cells: list[Estimate]) -> None:
@@ -265,7 +271,33 @@ class PublishedSystem:
             if members:
                 self._add_sum(mvid, list(members.values()))
 
-    def _add_sum(self, margin: tuple, parts: list[tuple]) -> None:
+    def _regions(self) -> None:
+        """A region's participants are the sum of its countries' (same unit), when the
+        published figures agree with the country table (a study may bring its own table)."""
+        region_of = _country_regions()
+        by_dom: dict[tuple, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+        regions: dict[tuple, dict[str, tuple]] = defaultdict(dict)
+        for vid, v in self.vars.items():
+            (var, level), dom = vid[0], vid[1]
+            if level is None or v.cells[0].statistic not in SHARE_STATISTICS:
+                continue
+            if var == "country" and level in region_of:
+                by_dom[dom][region_of[level]].append(vid)
+            elif var == "region":
+                regions[dom][level] = vid
+        for dom, countries in by_dom.items():
+            for region, parts in countries.items():
+                rvid = regions[dom].get(region)
+                if rvid is None:
+                    continue
+                vals = [self.vars[x].value for x in (rvid, *parts)]
+                if None not in vals:
+                    total = float(vals[0])  # type: ignore[arg-type]
+                    if abs(sum(vals[1:]) - total) > 1e-6 * (1.0 + abs(total)):  # type: ignore[arg-type]
+                        continue
+                self._add_sum(rvid, parts, exact=True)
+
+    def _add_sum(self, margin: tuple, parts: list[tuple], exact: bool = False) -> None:
         """``margin = sum(parts) + r``; r: units in no listed domain (see module docstring)."""
         m = self.vars[margin]
         cells = [c for vid in (margin, *parts) for c in self.vars[vid].cells]
@@ -275,8 +307,10 @@ class PublishedSystem:
         coefs[margin] = coefs.get(margin, 0.0) - 1.0
         bases = [self.vars[p].base for p in parts]
         stat = m.cells[0].statistic
-        r_lo, r_hi = 0.0, math.inf
-        if stat not in ("count", "total", "rate") and m.base is not None and None not in bases:
+        r_lo, r_hi = 0.0, 0.0 if exact else math.inf
+        if exact:
+            pass
+        elif stat not in ("count", "total", "rate") and m.base is not None and None not in bases:
             spare = max(0.0, m.base - sum(b for b in bases if b is not None))
             if stat in SHARE_STATISTICS:
                 r_hi = spare
@@ -422,6 +456,14 @@ def _is_number(s: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@functools.cache
+def _country_regions() -> dict[str, str]:
+    """ISO alpha-2 code -> region, from the built-in country table."""
+    path = Path(__file__).resolve().parent / "tables" / "countries.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["alpha2"]: r["region"] for r in csv.DictReader(f) if r.get("region")}
 
 
 def _likert_levels(e: Estimate) -> bool | None:

@@ -261,3 +261,41 @@ def test_a_mean_hidden_for_its_small_base_is_not_recovered_from_the_group_mean()
     hidden = {e.key for e in out.estimates() if e.suppressed}
     assert "d.x" in hidden and len(hidden) >= 2
     assert_resists_attack(out)
+
+
+def test_a_region_total_gives_back_a_country_hidden_with_one_in_another_region():
+    # 85 students: BE 40, DE 27, JP 10, MA 5, KR 3 (hidden); regions published too: euroregion
+    # 67, asia 13, africa 5. Hiding Morocco (the smallest other country) closes the country
+    # partition (KR + MA = 8) but asia - JP = 13 - 10 = 3 gives Korea back exactly.
+    countries = {"BE": 40, "DE": 27, "JP": 10, "MA": 5, "KR": 3}
+    regions = {"euroregion": 67, "asia": 13, "africa": 5}
+
+    def share(by, value, k, suppressed=None):
+        return Estimate(
+            f"mobility.destinations.{by}.{value}.group",
+            "mobility.destinations",
+            "share",
+            by,
+            None if suppressed else k / 85,
+            domain_of(**{by: value}),
+            level=value,
+            n_unweighted=None if suppressed else 85,
+            suppressed=suppressed,
+        )
+
+    naive = [share("country", c, k, "count" if c in ("KR", "MA") else None)
+             for c, k in countries.items()]  # fmt: skip
+    naive += [share("region", r, k) for r, k in regions.items()]
+    kr = attack(naive)["mobility.destinations.country.KR.group"]
+    assert kr.low * kr.persons_per_unit == pytest.approx(3.0, abs=1e-4)
+    assert kr.high * kr.persons_per_unit == pytest.approx(3.0, abs=1e-4)
+
+    raw = tuple(share("country", c, k) for c, k in countries.items()) + tuple(
+        share("region", r, k) for r, k in regions.items()
+    )
+    out, _ = apply_disclosure_control(
+        ResultSet({}, (ResultTable("mobility.destinations", "mobility", raw),))
+    )
+    hidden = {e.level for e in out.estimates() if e.suppressed}
+    assert "KR" in hidden and "BE" not in hidden and "DE" not in hidden
+    assert_resists_attack(out)

@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parents[2] / "fixtures" / "reference_r16_tools"
 RTOL = 1e-6
 SETS = ("s11_small", "s23_large", "hostile")
 LINEAR = ("S", "W", "C1", "C1W", "C2", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
-REPLICATE = ("JK1W", "JK1C", "JKnS", "BOOT")
+REPLICATE = ("JK1W", "JK1C", "JK1Cmse", "JKnS", "BOOT")
 DESIGNS = LINEAR + REPLICATE
 
 
@@ -69,6 +69,8 @@ def design(name: str, key: str):
         return jackknife(base_design(df, "W"))
     if key == "JK1C":
         return jackknife(base_design(df, "C1W"))
+    if key == "JK1Cmse":  # deviations from the full-sample estimate (R mse=TRUE)
+        return jackknife(base_design(df, "C1W"), mse=True)
     if key == "JKnS":
         return jackknife(base_design(df, "S"))
     if key == "BOOT":

@@ -65,6 +65,10 @@ ADDITIVE_STATISTICS = frozenset({"count", "proportion", "share", "rate", "mean",
 COUNT_LIKE = frozenset({"count", "proportion", "share", "rate"})
 NON_PARTITION_TABLES = frozenset({"survey.destinations", "mobility.duration", "mobility.funding"})
 """Tables whose levels do not add up to the base (multi-select options, nested thresholds)."""
+EXACT_PARTITION_TABLES = frozenset(
+    {"survey.dual_degree", "survey.barriers", "mobility.destinations"}
+)
+"""Tables whose levels cover the whole base (fixed Likert levels; destinations over known ones)."""
 TOTAL_VALUES = frozenset({"group", "all", "total"})
 REST_VALUE = "rest_of_group"
 FOCUS = "imt_nord_europe"  # the unit the rest_of_group cells are the complement of
@@ -226,7 +230,17 @@ class PublishedSystem:
             if base is None:
                 continue
             if table not in NON_PARTITION_TABLES and len(plain) >= 2:
-                self.relations.append(({vid: 1.0 for vid in plain.values()}, base, 0.0, 0.0))
+                # sum(levels) + r = base, r = the base's units in no published level (none for
+                # Likert items and destinations; activities outside the list otherwise): exact
+                # when every level's value is known, else anywhere in [0, base]
+                vals = [self.vars[vid].value for vid in plain.values()]
+                if table in EXACT_PARTITION_TABLES:
+                    r_lo = r_hi = 0.0
+                elif None in vals:
+                    r_lo, r_hi = 0.0, base
+                else:
+                    r_lo = r_hi = max(0.0, base - sum(vals))  # type: ignore[arg-type]
+                self.relations.append(({vid: 1.0 for vid in plain.values()}, base, r_lo, r_hi))
             for lv, vid in levels.items():
                 if "+" in lv:
                     parts = lv.split("+")
@@ -381,6 +395,14 @@ class PublishedSystem:
     def _solve(
         self, comp: list[tuple], wanted: list[tuple], rounding: float
     ) -> dict[tuple, tuple[float, float]]:
+        try:
+            return self._solve_with(comp, wanted, rounding, 1e-9)
+        except ValueError:  # float error beyond 1e-9 in a big weighted sum: one retry
+            return self._solve_with(comp, wanted, rounding, 1e-6)
+
+    def _solve_with(
+        self, comp: list[tuple], wanted: list[tuple], rounding: float, rel_tol: float
+    ) -> dict[tuple, tuple[float, float]]:
         if all((frozenset(comp), vid, rounding) in self._memo for vid in wanted):
             return {vid: self._memo[(frozenset(comp), vid, rounding)] for vid in wanted}
         idx = {vid: i for i, vid in enumerate(comp)}
@@ -400,7 +422,7 @@ class PublishedSystem:
                     scale += abs(c * val)
             # sum(c x) + r = rhs, the remainder r absorbing float error and rounding
             row[len(comp) + j] = 1.0
-            tol = 1e-9 * scale
+            tol = rel_tol * scale
             for vid in coefs:  # rounding of a shown figure widens the relation
                 if vid not in idx and rounding:
                     tol += abs(coefs[vid]) * rounding * (self.vars[vid].base or 0.0)

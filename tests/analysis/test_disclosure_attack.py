@@ -299,3 +299,86 @@ def test_a_region_total_gives_back_a_country_hidden_with_one_in_another_region()
     hidden = {e.level for e in out.estimates() if e.suppressed}
     assert "KR" in hidden and "BE" not in hidden and "DE" not in hidden
     assert_resists_attack(out)
+
+
+def test_a_count_hidden_in_one_table_is_hidden_where_it_is_published_again():
+    # school a, 2023: 3 outgoing participants (mobility.counts) and the outgoing rate 3 / 400
+    # (mobility.outgoing_rate, rate x enrolment = the same 3): both hidden, with b's pair.
+    def cnt(s, k):
+        return Estimate(
+            f"mobility.counts.participants.{s}.2023", "mobility.counts", "count",
+            "participants", float(k), domain_of(school=s, academic_year=2023),
+            level="participants", n_unweighted=k,
+        )  # fmt: skip
+
+    def rate(s, k, n):
+        return Estimate(
+            f"mobility.outgoing_rate.{s}.2023", "mobility.outgoing_rate", "rate",
+            "outgoing_rate", k / n, domain_of(school=s, academic_year=2023), n_unweighted=n,
+        )  # fmt: skip
+
+    group = Estimate(
+        "mobility.outgoing_rate_group.2023", "mobility.outgoing_rate_group", "rate",
+        "outgoing_rate", 43 / 900, domain_of(academic_year=2023), n_unweighted=900,
+    )  # fmt: skip
+    tables = (
+        ResultTable("mobility.counts", "mobility", (cnt("a", 3), cnt("b", 40))),
+        ResultTable("mobility.outgoing_rate", "mobility", (rate("a", 3, 400), rate("b", 40, 500))),
+        ResultTable("mobility.outgoing_rate_group", "mobility", (group,)),
+    )
+    out, _ = apply_disclosure_control(ResultSet({}, tables))
+    h = {e.key for e in out.estimates() if e.suppressed}
+    assert {"mobility.counts.participants.a.2023", "mobility.outgoing_rate.a.2023"} <= h
+    # the group rate x 900 = 43 = a + b: b (or the group) must go too
+    assert len(h) >= 3
+    assert_resists_attack(out)
+
+
+def test_a_difference_is_hidden_with_the_share_it_would_give_back():
+    # women 60 % of 50 (n_cell 30), men 40 % of 60 (24), X 2 of 6 (base rule); group 56/116.
+    # X = group - F - M: one of F/M is hidden; F - M published would give it back.
+    def p(g, k, n):
+        return Estimate(
+            f"survey.intends_abroad.by_gender.{g}", "survey.experience", "proportion",
+            "intends_abroad", k / n, domain_of(gender=g), n_unweighted=n, n_cell=k,
+        )  # fmt: skip
+
+    grp = Estimate(
+        "survey.intends_abroad", "survey.experience", "proportion", "intends_abroad",
+        56 / 116, n_unweighted=116, n_cell=56,
+    )  # fmt: skip
+    diff = Estimate(
+        "comparisons.intends_abroad.difference.by_gender.F_vs_M", "comparisons.differences",
+        "difference", "intends_abroad", 0.2, domain_of(gender="F_vs_M"), n_unweighted=110,
+    )  # fmt: skip
+    rs = ResultSet(
+        {},
+        (
+            ResultTable("survey.experience", "survey", (p("F", 30, 50), p("M", 24, 60),
+                        p("X", 2, 6), grp)),
+            ResultTable("comparisons.differences", "comparisons", (diff,)),
+        ),
+    )  # fmt: skip
+    out, _ = apply_disclosure_control(rs)
+    h = {e.key: e.suppressed for e in out.estimates() if e.suppressed}
+    assert h["survey.intends_abroad.by_gender.X"] == "base"
+    assert diff.key in h
+    assert_resists_attack(out)
+
+
+def test_activities_that_do_not_cover_the_base_are_not_a_closed_partition():
+    # 100 participants: study 60, traineeship 37, dual_degree 2 (hidden), 1 with another
+    # activity: the levels add up to 99, not 100. No crash, and the hidden cell is protected.
+    ests = tuple(
+        Estimate(
+            f"mobility.activity.{a}.group", "mobility.activity", "share", "activity", k / 100,
+            level=a, n_unweighted=100,
+        )
+        for a, k in (("study", 60), ("traineeship", 37), ("dual_degree", 2))
+    )  # fmt: skip
+    out, rep = apply_disclosure_control(
+        ResultSet({}, (ResultTable("mobility.activity", "mobility", ests),))
+    )
+    assert out.estimate("mobility.activity.dual_degree.group").suppressed == "count"
+    assert rep["differencing_check"]["passed"] is True
+    assert_resists_attack(out)

@@ -32,7 +32,7 @@ from analysis.survey.designs import (
 HERE = Path(__file__).resolve().parents[2] / "fixtures" / "reference_r16_tools"
 RTOL = 1e-6
 SETS = ("s11_small", "s23_large", "hostile")
-LINEAR = ("S", "W", "C1", "C1W", "C2", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
+LINEAR = ("S", "W", "C1", "C1W", "C2", "C2fpc", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
 REPLICATE = ("JK1W", "JK1C", "JK1Cmse", "JKnS", "BOOT")
 DESIGNS = LINEAR + REPLICATE
 
@@ -65,6 +65,14 @@ def design(name: str, key: str):
     pop = R["calibration_population"]
     if key in ("S", "W", "C1", "C1W", "C2"):
         return base_design(df, key)
+    if key == "C2fpc":  # no weight column: weights from the sampling fractions, as R
+        return ClusterDesign.from_frame(
+            df,
+            ids=["programme", "class_id"],
+            strata="school",
+            fpc=["N_prog", "N_class"],
+            weight=None,
+        )
     if key == "JK1W":
         return jackknife(base_design(df, "W"))
     if key == "JK1C":

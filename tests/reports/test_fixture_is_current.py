@@ -49,10 +49,12 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
 def regenerated():
     mod = _regenerate_module()
     results, raw = mod.pipeline_results()
+    one_school = mod.one_school_results()
     return {
         "results.json": mod.as_json(results),
         "results_raw.json": mod.as_json(raw),
-        "results_one_school.json": mod.as_json(mod.one_school_results()),
+        "results_one_school.json": mod.as_json(one_school),
+        "objects": {"results.json": results, "results_one_school.json": one_school},
     }
 
 
@@ -78,3 +80,17 @@ def test_obs13_the_staleness_check_can_fail(regenerated):
     stored = json.loads((FIXTURES / "results.json").read_text(encoding="utf-8"))
     stored["estimates"][0]["estimate"] = (stored["estimates"][0]["estimate"] or 0) + 1e-6
     assert _differences(stored, json.loads(regenerated["results.json"]))
+
+
+@pytest.mark.parametrize("name", ["results.json", "results_one_school.json"])
+def test_obs10_the_attacker_recovers_no_suppressed_figure_of_the_pipeline_output(regenerated, name):
+    """Observation 12.10 on both shapes, in memory: the attacker also uses the weight sums of
+    the survey domains (school shares adding up to the group share), which results.json does
+    not carry."""
+    from tests.disclosure_attack import assert_resists_attack
+
+    results = regenerated["objects"][name]
+    assert any(e.suppressed for e in results.estimates())
+    assert any(e.weight_base is not None for e in results.estimates())
+    assert_resists_attack(results)
+    assert all(e.n_cell is None for e in results.estimates())

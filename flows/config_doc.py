@@ -41,18 +41,19 @@ the output folder: the last published report stays as it was.
 ## Rules
 
 - **Unknown sections and keys are errors**, with a suggestion for a near miss:
-  `study.toml:58: disclosre: unknown section; did you mean `disclosure`?`. A typo never silently
-  falls back to a default.
+  ``study.toml:58: disclosre: unknown section; did you mean `disclosure`?``. A typo never
+  silently falls back to a default.
 - **Types are strict**: `drop_unfinished = "no"` is an error, not `true`; numbers are not quoted,
   strings are; an array is written `[...]` even with one element (`cells = ["school"]`).
 - **Errors are one line**: `study.toml:LINE: key.path: message`, with the line of the offending
   key (or of its table when the key is missing).
 - **Tables**: one `[section]` each; survey and mobility inputs are arrays of tables, one
-  `[[inputs.surveys]]` / `[[inputs.mobility]]` per file (double brackets, even for one file).
+  `[[inputs.surveys]]` / `[[inputs.mobility]]` per file (double brackets, even for one file);
+  a study has at least one of them.
 - **Paths** are relative to the folder of `study.toml`, never to the working directory. A
   relative path may not leave that folder (`../exports/survey.csv` is refused): a file kept
-  elsewhere, such as a shared drive, is named by an absolute path, so a copied study folder never
-  silently reads another folder's files. Every input must be an existing, readable **regular
+  elsewhere, such as a shared drive, is named by an absolute path (`~/` is your home folder),
+  so a copied study folder never silently reads another folder's files. Every input must be an existing, readable **regular
   file**: a folder, a device (`/dev/zero`), a FIFO or a socket is refused before anything is
   read (a symbolic link is followed and its target checked). One file has one role: the same
   file listed twice (two survey entries, or a survey that is also the enrolment) is an error,

@@ -304,6 +304,14 @@ class WeightingSection(Table):
             raise ValueError(f"lists a cell twice: {v}")
         return v
 
+    @model_validator(mode="after")
+    def _column_needs_its_column(self) -> WeightingSection:
+        if self.method == "column" and self.weight_column is None:
+            raise ValueError(
+                'method "column" needs `weight_column = "<numeric codebook variable>"`'
+            )
+        return self
+
 
 class DesignSection(Table):
     """The survey design behind standard errors and confidence intervals."""

@@ -90,6 +90,26 @@ def _check_codebook_sources(cfg: StudyConfig, label: str, text: str) -> None:
         raise ConfigError(str(exc)) from None
     except OSError as exc:
         raise ConfigError(f"{cfg.codebook}: cannot read: {exc.strerror or exc}") from None
+    col = cfg.weighting.weight_column
+    if col is not None and cfg.surveys and codebook.variables.get(col) is None:
+        raise ConfigError(
+            located(
+                label,
+                text,
+                ("weighting", "weight_column"),
+                f"{col!r} is not a variable of {cfg.codebook.name}"
+                f"{suggestion(col, sorted(codebook.variables))}",
+            )
+        )
+    if col is not None and cfg.surveys and codebook.variables[col].type != "numeric":
+        raise ConfigError(
+            located(
+                label,
+                text,
+                ("weighting", "weight_column"),
+                f"{col!r} is a {codebook.variables[col].type} variable; weights need a numeric one",
+            )
+        )
     known = sorted(codebook.sources)
     for i, s in enumerate(cfg.surveys):
         if s.source not in codebook.sources:

@@ -109,6 +109,11 @@ CORPUS = [
     ('wave = "2023"', "wave = 2023", "wave = 2023", "inputs.surveys[0].wave: must be a string, got 2023"),
     ('data_cutoff = "2023-06-30"', 'data_cutoff = "30/06/2023"', "data_cutoff", "must be a date YYYY-MM-DD"),
     ('cells = ["school", "gender"]', 'cells = ["school", "sex"]', "cells =", 'weighting.cells[1]: must be one of "school", "gender"'),
+    ('method = "poststratify"', 'method = "column"', "[weighting]", 'method "column" needs `weight_column'),
+    ('method = "poststratify"', 'method = "column"\nweight_column = "study_yaer"', "weight_column",
+     "'study_yaer' is not a variable of codebook.toml; did you mean `study_year`?"),
+    ('method = "poststratify"', 'method = "column"\nweight_column = "gender"', "weight_column",
+     "'gender' is a categorical variable; weights need a numeric one"),
     # unknown names of formats, methods, sources
     ('format = "erasmus-ka1"', 'format = "erasmus_ka1"', 'format = "erasmus_ka1"', "did you mean `erasmus-ka1`?"),
     ('method = "poststratify"', 'method = "post-stratify"', "post-stratify", "did you mean `poststratify`?"),

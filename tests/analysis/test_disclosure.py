@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from analysis.disclosure import apply_disclosure_control
 from analysis.results import Estimate, ResultSet, ResultTable, domain_of
+from tests.disclosure_attack import assert_resists_attack
 
 
 def count(key, table, value, **dims):
@@ -267,6 +268,7 @@ def test_no_line_has_a_single_suppressed_cell(grid):
     # rows have no published margin: a single hidden cell in a row is not recoverable, and the
     # interval attack (not a line count) is the criterion since the attacker-based rule
     assert report["differencing_check"]["passed"] is True
+    assert_resists_attack(out)  # and the attacker narrows no hidden count below 5
 
 
 def test_categories_repeated_in_the_domain_form_one_line():

@@ -8,8 +8,12 @@ down, independently of :mod:`analysis.disclosure_attack` (which is checked again
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from analysis.disclosure import apply_disclosure_control
@@ -382,3 +386,35 @@ def test_activities_that_do_not_cover_the_base_are_not_a_closed_partition():
     assert out.estimate("mobility.activity.dual_degree.group").suppressed == "count"
     assert rep["differencing_check"]["passed"] is True
     assert_resists_attack(out)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=0, max_value=25), min_size=5, max_size=5).filter(
+            lambda c: sum(c) > 0
+        ),
+        min_size=2,
+        max_size=3,
+    )
+)
+def test_property_likert_tables_by_school_resist_the_attack(grid):
+    """Property: schools x levels 1-5 with mean and top-2 per school and for the group (the
+    survey.dual_degree shape, unweighted): after control every hidden level keeps an interval
+    of at least min(5, n) persons, and every small cell or complement is hidden."""
+    ests = []
+    for i, counts in enumerate(grid):
+        ests += _likert(f"s{i}", counts)
+    total = [sum(c[k] for c in grid) for k in range(5)]
+    ests += [
+        replace(e, domain=(), key=e.key.replace(".by_school.g", "")) for e in _likert("g", total)
+    ]
+    out, report = apply_disclosure_control(_rs(ests))
+    h = {e.key for e in out.estimates() if e.suppressed}
+    for i, counts in enumerate(grid):
+        n = sum(counts)
+        for k, c in enumerate(counts, start=1):
+            if 0 < c < 5 or 0 < n - c < 5 or n < 10:
+                assert f"survey.{V}.distribution.by_school.s{i}.{k}" in h
+    assert_resists_attack(out)
+    assert report["differencing_check"]["passed"] is True

@@ -27,7 +27,13 @@ from pydantic import ValidationError
 from analysis.ingest.codebook_schema import BREAK_KEYS, SOURCE_KEYS, VARIABLE_KEYS, CodebookFile
 from analysis.ingest.errors import CodebookError
 from analysis.ingest.text import match_key
-from analysis.tomlschema import key_lines, one_line, one_line_error, toml_syntax_error
+from analysis.tomlschema import (
+    key_lines,
+    one_line,
+    one_line_error,
+    suggestion,
+    toml_syntax_error,
+)
 
 TYPES = (
     "identifier",
@@ -456,7 +462,11 @@ def _source(i: int, s: Any, variables: dict[str, Variable], err: _Errors) -> Sou
             raise err.fail(cw, 'must be "variable" or {variable = "...", option = "..."}')
         var = variables.get(cm.variable)
         if var is None:
-            raise err.fail(cw, f"unknown variable {cm.variable!r} (not in [variables])")
+            raise err.fail(
+                cw,
+                f"unknown variable {cm.variable!r} (not in [variables])"
+                f"{suggestion(cm.variable, sorted(variables))}",
+            )
         if cm.option is not None:
             if var.type != "multi-select":
                 raise err.fail(cw, f"'option' given but {cm.variable!r} is not multi-select")
@@ -482,7 +492,10 @@ def _source(i: int, s: Any, variables: dict[str, Variable], err: _Errors) -> Sou
     values: dict[str, dict[str, Any]] = {}
     for var_name, vm in values_raw.items():
         if var_name not in variables:
-            raise err.fail((*where, "values", var_name), f"unknown variable {var_name!r}")
+            raise err.fail(
+                (*where, "values", var_name),
+                f"unknown variable {var_name!r}{suggestion(var_name, sorted(variables))}",
+            )
         values[var_name] = _values(vm, (*where, "values", var_name), err)
     return Source(
         id=s["id"],
@@ -504,7 +517,10 @@ def _break(i: int, b: Any, variables: dict[str, Variable], err: _Errors) -> Brea
         raise err.fail((*where, sorted(unknown)[0]), "unknown key (allowed: variable, waves, note)")
     var = b.get("variable")
     if var not in variables:
-        raise err.fail((*where, "variable"), f"unknown variable {var!r}")
+        raise err.fail(
+            (*where, "variable"),
+            f"unknown variable {var!r}{suggestion(str(var), sorted(variables))}",
+        )
     waves = b.get("waves")
     if not isinstance(waves, list) or len(waves) < 2:
         raise err.fail(

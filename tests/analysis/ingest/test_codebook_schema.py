@@ -27,6 +27,7 @@ from .test_codebook import BRIEF_SHAPE, _error, _line_of
         ("[[sources]]", "[sources]", "[sources]", "write `[[sources]]` (double brackets)"),
         ('wave = "2023"', 'wave = "2023"\nwave = "2021"', 'wave = "2021"', "`sources[0].wave` is given twice"),
         ('id = "imt_survey_2023"\n', "", "[[sources]]", "sources[0].id: required key is missing"),
+        ('Q1 = "school"', 'Q1 = "schol"', 'Q1 = "schol"', "unknown variable 'schol' (not in [variables]); did you mean `school`?"),
     ],
 )  # fmt: skip
 def test_codebook_shape_errors_are_one_line_with_the_line_and_a_suggestion(

@@ -119,7 +119,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="TOML",
-        help="study config, e.g. study/study.toml (default: the bundled data/raw/study.toml)",
+        help="study config, or the folder holding its study.toml, e.g. studies/2024/study.toml "
+        "(default: the bundled data/raw/study.toml)",
     )
 
     ins = sub.add_parser(

@@ -8,13 +8,16 @@ from flows.config_io import BUNDLED_CONFIG, load_config
 
 
 def check_study_folder(path: Path | str | None = None) -> str:
-    """Validate the config, the codebook and every input file; a one-line summary.
+    """Validate the config (a file, or a folder holding ``study.toml``), the codebook and every
+    input file; a one-line summary.
 
     Raises :class:`analysis.config.ConfigError` (one line) on the first problem.
     """
     from analysis.ingest.codebook import load_codebook
 
     p = Path(path) if path is not None else BUNDLED_CONFIG
+    if p.is_dir() and (p / "study.toml").is_file():  # a study folder
+        p = p / "study.toml"
     cfg = load_config(p)
     codebook = load_codebook(cfg.codebook)  # valid: load_config has read it
     waves = sorted({s.wave for s in cfg.surveys})

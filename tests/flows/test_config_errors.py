@@ -350,6 +350,9 @@ def test_the_bundled_config_passes_config_check(restore_environ, capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert out.count("\n") == 1 and ": OK: 2 survey file(s) (waves 2021, 2023)" in out
+    assert cli.main(["config", "check", "--config", str(RAW)]) == 0  # the study folder
+    out, _ = capsys.readouterr()
+    assert out.startswith(f"{RAW / 'study.toml'}: OK: ")
 
 
 # ----------------------------------------------------------------------------- real processes

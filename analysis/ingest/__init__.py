@@ -18,8 +18,24 @@ from analysis.ingest.codebook import (
     parse_codebook,
 )
 from analysis.ingest.errors import CodebookError, InputError
-from analysis.ingest.inspect import inspect_path
-from analysis.ingest.reader import SurveyIngest, pseudonymise, read_survey_export
+
+# The readers import pandas (1.5 s): loaded when first asked for, so that validating a config
+# and its codebook (``mobility-study config check``, the first step of ``run``) stays instant.
+_LAZY = {
+    "inspect_path": "analysis.ingest.inspect",
+    "SurveyIngest": "analysis.ingest.reader",
+    "pseudonymise": "analysis.ingest.reader",
+    "read_survey_export": "analysis.ingest.reader",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Break",

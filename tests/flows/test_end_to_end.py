@@ -179,8 +179,8 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     second = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert second.returncode == 0, second.stderr[-4000:]
     logs = second.stdout + second.stderr
-    ran = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Completed", logs))
-    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", logs))
+    ran = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Completed", logs))
+    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", logs))
     assert {
         "ingest-survey",
         "ingest-mobility",
@@ -200,8 +200,8 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     third = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert third.returncode == 0, third.stderr[-4000:]
     logs = third.stdout + third.stderr
-    ran = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Completed", logs))
-    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", logs))
+    ran = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Completed", logs))
+    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", logs))
     assert "ingest-survey" in ran and "survey-statistics" in ran
     assert {"ingest-mobility", "load-enrolment", "mobility-statistics"} <= cached
     results = json.loads((out / "latest" / "results.json").read_text(encoding="utf-8"))
@@ -318,7 +318,7 @@ def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
     assert not (out / "latest").exists()  # nothing was published
     rerun = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
-    cached = set(re.findall(r"Task run '([\w-]+)-\w+' - Finished in state Cached", rerun.stderr))
+    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", rerun.stderr))
     assert {"ingest-survey", "ingest-mobility", "load-enrolment"} <= cached, rerun.stderr[-3000:]
     assert (out / "latest" / "report.html").is_file()
 

@@ -19,7 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 def _wait(predicate, timeout: float, what: str, proc=None, log=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except httpx.TransportError:  # a busy server that did not answer in time: ask again
+            value = None
         if value:
             return value
         if proc is not None and proc.poll() is not None:

@@ -60,6 +60,13 @@ def study(tmp_path_factory):
     return {"base": base, "data": data, "home": home, "out": out, "first": first}
 
 
+def _task_names(logs: str, state: str) -> set[str]:
+    """Tasks (``ingest-survey[file.csv]`` -> ``ingest-survey``) that finished in ``state``."""
+    return set(
+        re.findall(rf"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state {state}", logs)
+    )
+
+
 def _report_path(proc: subprocess.CompletedProcess) -> Path:
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     return Path(lines[-1])
@@ -179,8 +186,8 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     second = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert second.returncode == 0, second.stderr[-4000:]
     logs = second.stdout + second.stderr
-    ran = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Completed", logs))
-    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", logs))
+    ran = _task_names(logs, "Completed")
+    cached = _task_names(logs, "Cached")
     assert {
         "ingest-survey",
         "ingest-mobility",
@@ -200,8 +207,8 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     third = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert third.returncode == 0, third.stderr[-4000:]
     logs = third.stdout + third.stderr
-    ran = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Completed", logs))
-    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", logs))
+    ran = _task_names(logs, "Completed")
+    cached = _task_names(logs, "Cached")
     assert "ingest-survey" in ran and "survey-statistics" in ran
     assert {"ingest-mobility", "load-enrolment", "mobility-statistics"} <= cached
     results = json.loads((out / "latest" / "results.json").read_text(encoding="utf-8"))
@@ -318,7 +325,7 @@ def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
     assert not (out / "latest").exists()  # nothing was published
     rerun = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
-    cached = set(re.findall(r"Task run '([a-z-]+)(?:\[[^\]]*\])?' - Finished in state Cached", rerun.stderr))
+    cached = _task_names(rerun.stderr, "Cached")
     assert {"ingest-survey", "ingest-mobility", "load-enrolment"} <= cached, rerun.stderr[-3000:]
     assert (out / "latest" / "report.html").is_file()
 

@@ -32,7 +32,7 @@ _GROUP_SPACES = " \u00a0\u202f\u2007\u2009\u200a"
 _SPACE_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:[" + _GROUP_SPACES + r"]\d{3})+(?:[.,]\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
 _SCI = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
-_ONE_MARK = re.compile(r"^[+-]?(\d*)([.,])(\d+)$")
+_ONE_MARK = re.compile(r"^[+-]?\d*[.,]\d+$")
 _AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")
 _COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3}){2,}$")
 _POINT_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3}){2,}$")
@@ -68,8 +68,7 @@ def parse_number(value: object, convention: str | None = None) -> float | None:
         mark = s[-4]
         decimal = (mark == ",") == (convention == COMMA)
         return float(s.replace(mark, ".")) if decimal else float(s.replace(mark, ""))
-    m = _ONE_MARK.match(s)
-    if m:
+    if _ONE_MARK.match(s):  # one mark, not before exactly 3 digits: the decimal mark
         return float(s.replace(",", "."))
     if _COMMA_GROUPS.match(s) or _EN_GROUPED.match(s):
         return float(s.replace(",", ""))

@@ -71,8 +71,11 @@ class DisclosureConfig:
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    envelope_eur: float = 90000.0
-    academic_year: int = 2020  # 2020-21
+    """The ``[budget]`` section. No default envelope or year: a figure the report prints as
+    data comes from the config, never from the code."""
+
+    envelope_eur: float
+    academic_year: int  # start year: 2020 = 2020-21
     allocation: str = "mobility_months"  # share of the envelope per school by mobility-months
 
 

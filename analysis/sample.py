@@ -29,11 +29,16 @@ def wave_academic_year(wave: str) -> int:
     )
 
 
-def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> ResultTable:
+def response_rate_table(
+    responses: pd.DataFrame, enrolment: pd.DataFrame, reference_year: int | None = None
+) -> ResultTable:
     """Response rate per wave and school: kept responses / enrolled students of that year.
 
     A census ratio (every enrolled student was invited), so it carries no sampling CI; the
-    base is the enrolment of the wave's academic year. Group rows sum the schools surveyed.
+    base is the enrolment of the wave's academic year, or of ``reference_year`` when the
+    config sets one (``weighting.reference_year``: the same population as the weights; a
+    wave labelled without a year, e.g. "spring", needs it). Group rows sum the schools
+    surveyed, and exist only when a wave surveyed more than one school.
     """
     enrolled = (
         enrolment.groupby([Enrolment.SCHOOL, Enrolment.ACADEMIC_YEAR])[Enrolment.ENROLLED]
@@ -43,8 +48,8 @@ def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> Res
     counts = responses.groupby([Responses.WAVE, Responses.SCHOOL], observed=True).size()
     out: list[Estimate] = []
     for wave in sorted(counts.index.get_level_values(0).unique()):
-        year = wave_academic_year(wave)
-        tot_n = tot_pop = 0
+        year = reference_year if reference_year is not None else wave_academic_year(wave)
+        tot_n = tot_pop = n_schools = 0
         for school, n in counts.loc[wave].items():
             pop = enrolled.get((school, year))
             key = f"sample.response_rate.{wave}.{school}"
@@ -64,6 +69,7 @@ def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> Res
                 continue
             tot_n += int(n)
             tot_pop += int(pop)
+            n_schools += 1
             out.append(
                 Estimate(
                     key,
@@ -76,7 +82,7 @@ def response_rate_table(responses: pd.DataFrame, enrolment: pd.DataFrame) -> Res
                     base=f"enrolled students {year}-{(year + 1) % 100:02d}: {int(pop)}",
                 )
             )
-        if tot_pop:
+        if tot_pop and n_schools > 1:  # one school surveyed is not a group: no group row
             out.append(
                 Estimate(
                     f"sample.response_rate.{wave}.group",

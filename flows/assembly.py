@@ -12,7 +12,10 @@ import pandas as pd
 from analysis.changes import changes_since
 from analysis.config import StudyConfig
 from analysis.disclosure import apply_disclosure_control
+from analysis.empty_inputs import empty_file_alerts, waves_with_respondents
 from analysis.ingest import load_codebook
+from analysis.mobility.coverage import no_data_alerts
+from analysis.parts import study_parts
 from analysis.results import ResultSet
 from flows import provenance
 from flows.hashing import file_sha
@@ -59,14 +62,24 @@ def assemble_results(
         "inputs": files,
         "config": config.to_dict(),
     }
+    survey_meta = [r["meta"] for r in done["survey"]]
     study = {
         "title": dict(config.title),
         "synthetic": config.synthetic,
         "data_cutoff": config.data_cutoff,
-        "waves": sorted({s.wave for s in config.surveys}),
+        "waves": waves_with_respondents(survey_meta),  # a wave of empty files is not listed
         "schools": school_names(schools),
         # codebook labels of variables and options (docs/codebook.md): the report shows them
         "labels": load_codebook(config.codebook).report_labels(),
+        "parts": study_parts(config, survey_tables, mobility_tables),
+    }
+    dq = {
+        **dq,
+        "alerts": [
+            *dq.get("alerts", []),
+            *empty_file_alerts(survey_meta),
+            *no_data_alerts(mobility_tables, [r["meta"] for r in done["mobility"]]),
+        ],
     }
     results = ResultSet(study, tuple([*survey_tables, *mobility_tables]), dq, prov)
     results, disclosure = apply_disclosure_control(

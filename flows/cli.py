@@ -227,7 +227,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise
         logs = Path(args.output).resolve() / "logs"
         _err(f"{exc} (traceback in {logs}/)")
-        return 1
+        return 2 if _is_input_error(exc.__cause__) else 1
     if not args.quiet:
         alerts = _alert_count(Path(report).with_name("results.json"))
         print(f"{PROG}: {progress.summary_line(shown, report, alerts)}", file=sys.stderr)
@@ -259,6 +259,13 @@ def _run_study(args: argparse.Namespace, config, api, shown, show_logs: bool) ->
             output_root=str(args.output),
             lang=args.lang,
         )
+
+
+def _is_input_error(exc: BaseException | None) -> bool:
+    """Input the user must fix (exit 2), e.g. no respondent left in any survey file."""
+    from analysis.empty_inputs import NoRespondentsError
+
+    return isinstance(exc, NoRespondentsError)
 
 
 def _title(config) -> str:

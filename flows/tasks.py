@@ -120,7 +120,12 @@ def load_enrolment(config: StudyConfig, interim: str) -> dict:
 def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Weights, design-based estimates, comparisons and models for the survey."""
 
+    from analysis.empty_inputs import check_respondents
+
     surveys = [r for r in inputs if "responses" in r]
+    if not surveys or not check_respondents([r["meta"] for r in surveys], bool(config.mobility)):
+        return []  # no survey input, or no respondent in a study with mobility: no survey part
+    surveys = [r for r in surveys if r["meta"].get("rows_kept")]  # empty files: alerts only
     enrol = next(r for r in inputs if "enrolment" in r)
     responses = pd.concat([pd.read_parquet(r["responses"]) for r in surveys], ignore_index=True)
     enrolment = pd.read_parquet(enrol["enrolment"])
@@ -128,7 +133,8 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     from analysis.survey.study import survey_result_tables
 
     tables, _weighted = survey_result_tables(responses, enrolment, config, variables)
-    return [response_rate_table(responses, enrolment), *tables]
+    rates = response_rate_table(responses, enrolment, config.weighting.reference_year)
+    return [rates, *tables]
 
 
 @task(
@@ -141,6 +147,8 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
 def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     """Outgoing-mobility indicators and trend models."""
 
+    if not any("records" in r for r in inputs):
+        return []  # no [[inputs.mobility]]: a survey-only study
     records = pd.concat(
         [pd.read_parquet(r["records"]) for r in inputs if "records" in r], ignore_index=True
     )

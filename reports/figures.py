@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import re
 import textwrap
 from collections.abc import Callable, Sequence
@@ -161,6 +162,15 @@ def _decimal_axis(axis, decimal: str) -> None:
 
 
 @_cached
+def _brackets(b: Bar) -> bool:
+    return (
+        b.low is not None
+        and b.high is not None
+        and all(math.isfinite(v) for v in (b.low, b.value, b.high))
+        and b.low <= b.value <= b.high
+    )
+
+
 def horizontal_bars(
     fig_id: str,
     bars: Sequence[Bar],
@@ -185,9 +195,12 @@ def horizontal_bars(
         colours = [
             OKABE_ITO["vermillion"] if b.label == highlight else OKABE_ITO["blue"] for b in bars
         ]
-        err_lo = [b.value - b.low if b.low is not None else 0 for b in bars]
-        err_hi = [b.high - b.value if b.high is not None else 0 for b in bars]
-        has_ci = any(b.low is not None for b in bars)
+        # a whisker only for an interval around its value (a separated model term can come
+        # with bounds that do not bracket the estimate: no whisker rather than a crash)
+        ok = [_brackets(b) for b in bars]
+        err_lo = [b.value - b.low if good else 0 for b, good in zip(bars, ok, strict=True)]
+        err_hi = [b.high - b.value if good else 0 for b, good in zip(bars, ok, strict=True)]
+        has_ci = any(ok)
         if log:
             ax.set_xscale("log")
             lo = min(b.low if b.low is not None else b.value for b in bars)

@@ -1299,9 +1299,14 @@ def _data_quality(ctx: _Ctx) -> list[dict]:
             alerts.append((ctx.t("alert_break", file=name, detail=detail), DASH))
     for a in dq.get("alerts") or []:
         if isinstance(a, Mapping):
+            label = f"alert_{a.get('code')}"
+            params = a.get("params")
+            translated = label in ctx.L["text"] and isinstance(params, Mapping)
             alerts.append(
                 (
-                    str(a.get("message") or a.get("code") or a),
+                    ctx.t(label, **params)
+                    if translated
+                    else str(a.get("message") or a.get("code") or a),
                     fmt_int(a["count"], ctx.lang)
                     if isinstance(a.get("count"), (int, float))
                     else DASH,
@@ -1505,6 +1510,45 @@ def _citation(ctx: _Ctx, title: str) -> list[dict]:
     ]
 
 
+def _surveyed_schools(ctx: _Ctx) -> list[dict]:
+    """What "All" covers in the survey tables: the schools with respondents, named (one
+    school is that school, not the IMT group)."""
+    t = _table_or_none(ctx.results, "sample.response_rate")
+    if t is None:
+        return []
+    schools = sorted(
+        {
+            str(e.domain_dict()["school"])
+            for e in t.estimates
+            if e.domain_dict().get("school") not in (None, *TOTAL_VALUES)
+        }
+    )
+    if not schools:
+        return []
+    names = ", ".join(ctx.school(s) for s in schools)
+    if len(schools) == 1:
+        return [_para(ctx.t("surveyed_one_school", school=names))]
+    return [_para(ctx.t("surveyed_schools", n=len(schools), schools=names))]
+
+
+# sections that exist only with the part of the study they report on
+PART_SECTIONS = {"survey": ("survey", "comparisons", "models"), "mobility": ("mobility",)}
+
+
+def _drop_absent_parts(ctx: _Ctx, sections: dict[str, list[dict]]) -> list[str]:
+    """Remove the sections of a part the study does not have (no survey input, no respondent,
+    no mobility input); return the one line per missing part that says so."""
+    lines = []
+    for part, keys in PART_SECTIONS.items():
+        p = (ctx.results.study.get("parts") or {}).get(part)
+        if not isinstance(p, Mapping) or p.get("present", True):
+            continue
+        for k in keys:
+            sections.pop(k, None)
+        lines.append(ctx.t(f"part_absent_{part}_{p.get('reason') or 'no_input'}"))
+    return lines
+
+
 def run_identity_items(
     results: ResultSet, run_identity: Mapping[str, str], lang: str
 ) -> list[tuple[str, str]]:
@@ -1574,7 +1618,7 @@ def build_view_model(
     # Sample: the response table first, then filters and weighting subsections.
     sections["sample"] = _section_blocks(ctx, "sample", figs)
     sections["mobility"] = _section_blocks(ctx, "mobility", figs)
-    sections["survey"] = _section_blocks(ctx, "survey", figs)
+    sections["survey"] = _surveyed_schools(ctx) + _section_blocks(ctx, "survey", figs)
     comp = _section_blocks(ctx, "comparisons", figs)
     sentences = _comparison_sentences(ctx)
     if sentences:
@@ -1614,7 +1658,7 @@ def build_view_model(
     findings = key_findings(results, lang, {k: v for k, v in fref.items() if v})
     sections["summary"] = (
         [{"type": "findings", "entries": findings}] if findings else [_para(L["findings"]["none"])]
-    )
+    ) + [_para(line) for line in _drop_absent_parts(ctx, sections)]
 
     out_sections = []
     for i, key in enumerate(k for k in SECTION_ORDER if k in sections):

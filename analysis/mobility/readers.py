@@ -379,6 +379,10 @@ class _Accumulator:
             "rows_read": self.rows_read,
             "rows_kept": kept,
             "participants_kept": int(records[Mobility.PARTICIPANTS].sum()) if kept else 0,
+            # the years this source reports on (analysis.mobility.coverage)
+            "academic_years": sorted({int(y) for y in records[Mobility.ACADEMIC_YEAR]})
+            if kept
+            else [],
             "filtered": dict(sorted(self.filtered.items())),
             "filtered_participants": dict(sorted(self.filtered_participants.items())),
             "quarantined": n_q,

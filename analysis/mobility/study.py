@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.config import StudyConfig
 from analysis.mobility import indicators as ind
+from analysis.mobility.coverage import NO_DATA, split_enrolment
 from analysis.mobility.readers import drop_double_counted
 from analysis.mobility.trends import fit_trend
 from analysis.results import Estimate, ResultTable, domain_of
@@ -80,21 +81,46 @@ def mobility_result_tables(
     ):
         if col not in records.columns:
             records = records.assign(**{col: default})
+    # missing is never zero: rates and the trend model use covered school-years only
+    covered, whole_years, gaps = split_enrolment(records, enrolment)
     records, dropped = drop_double_counted(records)
     covid = tuple(config.covid_break_years)
     tables = [
-        _rate_table(records, enrolment, covid),
-        _rate_group_table(records, enrolment, covid),
+        _rate_table(records, covered, covid, gaps),
+        _rate_group_table(records, whole_years, covid, gaps),
         _counts_table(records, covid, dropped),
         _activity_table(records),
         _duration_table(records),
         _destinations_table(records),
         _euroregion_table(records),
         _funding_table(records),
+        # no [budget] in the config: no budget table (never a default envelope)
         *([_budget_table(records, config)] if config.budget is not None else []),
-        _trend_table(records, enrolment, covid),
+        _trend_table(records, covered, covid, gaps),
     ]
     return tables
+
+
+def _gap_note(gaps: dict[int, list[str]]) -> str | None:
+    if not gaps:
+        return None
+    return (
+        "No data (enrolment but no mobility source covers the year; not 0): "
+        + "; ".join(f"{_year_label(y)}: {', '.join(s)}" for y, s in gaps.items())
+        + "."
+    )
+
+
+def _no_data(t: str, key: str, variable: str, base: str, **dims: Any) -> Estimate:
+    return Estimate(
+        key=key,
+        table=t,
+        statistic="rate",
+        variable=variable,
+        estimate=None,
+        domain=domain_of(**dims),
+        base=f"{NO_DATA}: {base}",
+    )
 
 
 def _covid_note(covid: tuple[int, ...]) -> str:
@@ -103,7 +129,10 @@ def _covid_note(covid: tuple[int, ...]) -> str:
 
 
 def _rate_table(
-    records: pd.DataFrame, enrolment: pd.DataFrame, covid: tuple[int, ...]
+    records: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    covid: tuple[int, ...],
+    gaps: dict[int, list[str]],
 ) -> ResultTable:
     t = "mobility.outgoing_rate"
     est = []
@@ -123,9 +152,22 @@ def _rate_table(
                 academic_year=y,
             )
         )
+    for y, schools in gaps.items():
+        est += [
+            _no_data(
+                t,
+                f"{t}.{s}.{y}",
+                "outgoing_rate",
+                f"no mobility source covers the school in {_year_label(y)}",
+                school=s,
+                academic_year=y,
+            )
+            for s in schools
+        ]
     notes = [
         _covid_note(covid),
         "Mobilities counted, not persons: a student going twice counts twice.",
+        *filter(None, [_gap_note(gaps)]),
     ]
     if len(df) and df["exceeds_base"].any():
         bad = df[df["exceeds_base"]]
@@ -140,7 +182,10 @@ def _rate_table(
 
 
 def _rate_group_table(
-    records: pd.DataFrame, enrolment: pd.DataFrame, covid: tuple[int, ...]
+    records: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    covid: tuple[int, ...],
+    gaps: dict[int, list[str]],
 ) -> ResultTable:
     t = "mobility.outgoing_rate_group"
     est = []
@@ -158,7 +203,18 @@ def _rate_group_table(
                 academic_year=y,
             )
         )
-    return ResultTable(t, SECTION, tuple(est), dims=("academic_year",), notes=(_covid_note(covid),))
+    est += [
+        _no_data(
+            t,
+            f"{t}.{y}",
+            "outgoing_rate",
+            f"no mobility source covers {', '.join(s)} in {_year_label(y)}",
+            academic_year=y,
+        )
+        for y, s in gaps.items()
+    ]
+    notes = (_covid_note(covid), *filter(None, [_gap_note(gaps)]))
+    return ResultTable(t, SECTION, tuple(est), dims=("academic_year",), notes=notes)
 
 
 def _counts_table(
@@ -379,6 +435,7 @@ def _funding_table(records: pd.DataFrame) -> ResultTable:
 def _budget_table(records: pd.DataFrame, config: StudyConfig) -> ResultTable:
     t = "mobility.budget"
     b = config.budget
+    assert b is not None  # the caller leaves the table out without a [budget]
     alloc = ind.budget_allocation(records, b)
     yl = _year_label(b.academic_year)
     est = [
@@ -434,7 +491,10 @@ def _budget_table(records: pd.DataFrame, config: StudyConfig) -> ResultTable:
 
 
 def _trend_table(
-    records: pd.DataFrame, enrolment: pd.DataFrame, covid: tuple[int, ...]
+    records: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    covid: tuple[int, ...],
+    gaps: dict[int, list[str]],
 ) -> ResultTable:
     t = "mobility.trend"
     res = fit_trend(records, enrolment, covid)
@@ -524,6 +584,9 @@ def _trend_table(
         f"Model: {res.model}. Why: {res.reason}.",
         _covid_note(covid) + " Modelled by a COVID indicator next to the linear year term.",
     ]
+    if gaps:
+        n = sum(len(s) for s in gaps.values())
+        notes.append(f"{n} school-years without mobility data left out of the model (not 0).")
     bad = res.rate_ratios[~res.rate_ratios["estimable"]] if len(res.rate_ratios) else []
     if len(bad):
         notes.append(

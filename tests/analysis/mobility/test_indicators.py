@@ -157,7 +157,9 @@ def test_budget_allocation():
     assert b.loc[INE, "per_mobility_eur"] == pytest.approx(90000 * 16 / 22 / 3)  # 21,818.18
     assert b["allocation_eur"].sum() == pytest.approx(90000)
     with pytest.raises(ValueError, match="allocation"):
-        ind.budget_allocation(records(), BudgetConfig(allocation="per_head"))
+        ind.budget_allocation(
+            records(), BudgetConfig(envelope_eur=90000, academic_year=2019, allocation="per_head")
+        )
 
 
 def test_inputs_not_mutated():

@@ -46,7 +46,7 @@ def _config(**kw) -> StudyConfig:
 @pytest.fixture(scope="module")
 def tables():
     return mobility_result_tables(
-        records(), enrolment(), _config(budget=BudgetConfig(academic_year=2019))
+        records(), enrolment(), _config(budget=BudgetConfig(envelope_eur=90000, academic_year=2019))
     )
 
 
@@ -131,13 +131,34 @@ def test_trend_table_without_degrees_of_freedom():
     assert any("too few" in n for n in t["mobility.trend"].notes)
 
 
-def test_year_without_any_mobility_is_not_estimable():
-    # enrolment for 2020 but no 2020 mobility anywhere: the year ratio runs off to 0
+def test_obs1_year_without_mobility_records_is_no_data_not_zero():
+    # observation 1: enrolment for 2020 but no mobility source reports on 2020: "no data",
+    # not a 0 % rate, and not a zero in the trend model (it used to be a cell with count 0)
     one_year = records()[records()[Mobility.ACADEMIC_YEAR] == 2019]
     t = {t.id: t for t in mobility_result_tables(one_year, enrolment(), _config())}
-    rr = t["mobility.trend"].by_key()["mobility.trend.rate_ratio.year"]
-    assert rr.estimate is None and rr.ci_low is None
-    assert any("Not estimable" in n and "year" in n for n in t["mobility.trend"].notes)
+    rate = t["mobility.outgoing_rate"].by_key()
+    for school in (INE, ATL):
+        e = rate[f"mobility.outgoing_rate.{school}.2020"]
+        assert e.estimate is None and e.ci_low is None and e.base.startswith("no data")
+        assert rate[f"mobility.outgoing_rate.{school}.2019"].estimate > 0
+    group = t["mobility.outgoing_rate_group"].by_key()
+    assert group["mobility.outgoing_rate_group.2020"].estimate is None
+    assert group["mobility.outgoing_rate_group.2019"].estimate == pytest.approx(6 / 140)
+    # 2 covered cells (2019), 2 parameters: no model rather than one fitted on made-up zeros
+    assert t["mobility.trend"].estimates == ()
+    assert any("No data" in n and "2020-21" in n for n in t["mobility.outgoing_rate"].notes)
+
+
+def test_school_without_mobility_in_covered_years_is_a_true_zero_and_not_estimable():
+    # the source reports on 2019 and 2020 (records of INE): ATL sent nobody, a true 0
+    ine_only = records()[records()[Mobility.SCHOOL] == INE]
+    t = {t.id: t for t in mobility_result_tables(ine_only, enrolment(), _config())}
+    rate = t["mobility.outgoing_rate"].by_key()
+    assert rate[f"mobility.outgoing_rate.{ATL}.2019"].estimate == 0.0
+    assert rate[f"mobility.outgoing_rate.{ATL}.2020"].estimate == 0.0
+    rr = t["mobility.trend"].by_key().get(f"mobility.trend.rate_ratio.by_school.{ATL}")
+    if rr is not None:  # a school with no mobility at all: its ratio runs off to 0
+        assert rr.estimate is None and rr.ci_low is None
 
 
 def test_missing_region_column_is_an_error():
@@ -182,7 +203,8 @@ def test_empty_inputs_give_empty_tables_not_errors():
     from analysis.mobility.readers import _RECORD_COLUMNS
 
     empty = pd.DataFrame({c: pd.Series(dtype="object") for c in _RECORD_COLUMNS})
-    tables = mobility_result_tables(empty, enrolment().iloc[0:0], _config(budget=BudgetConfig()))
+    budget = BudgetConfig(envelope_eur=90000, academic_year=2020)
+    tables = mobility_result_tables(empty, enrolment().iloc[0:0], _config(budget=budget))
     assert [t.id for t in tables] == TABLE_IDS
     by_id = {t.id: t for t in tables}
     assert by_id["mobility.outgoing_rate"].estimates == ()
@@ -204,3 +226,12 @@ def test_school_sheet_rows_funded_by_erasmus_counted_once():
     assert counts[f"mobility.counts.participants.{INE}.2019"].estimate == 4
     assert any("sheet.csv: 1 Erasmus+-funded rows (2 participants)" in n
                for n in by_id["mobility.counts"].notes)  # fmt: skip
+
+
+def test_obs4_no_budget_section_means_no_budget_table():
+    # observation 4: a 90,000 EUR envelope appeared in a study whose config has no [budget]
+    tables = mobility_result_tables(records(), enrolment(), _config())
+    ids = [t.id for t in tables]
+    assert "mobility.budget" not in ids
+    assert ids == [t for t in TABLE_IDS if t != "mobility.budget"]
+    assert not any(e.variable == "envelope_eur" for t in tables for e in t.estimates)

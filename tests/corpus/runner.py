@@ -1,0 +1,59 @@
+"""Run one study folder end to end through the flow's own functions, without a Prefect server.
+
+The same steps as :func:`flows.study.study_flow`, in the same order: the loading-task bodies of
+:mod:`flows.loading`, the statistics tasks' bodies (``task.fn``), :func:`flows.study.assemble_results`
+and the report writer (the PDF skipped). What the flow adds around them (cache keys, retries,
+thread pool, publishing) has its own tests (tests/flows); this path costs about a second a study.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.results import ResultSet
+from flows import loading
+from flows import study as flow_study
+from flows.config_io import load_config
+
+
+@dataclass(frozen=True)
+class Outcome:
+    results: dict  # results.json
+    html: str  # report.html
+    out_dir: Path
+
+
+def run_study(config_path: Path, out_dir: Path, lang: str | None = None) -> Outcome:
+    """The study of ``config_path`` into ``out_dir`` (results.json, report.html, tables)."""
+    from reports.outputs import write_outputs
+    from reports.render import render_report
+
+    config = load_config(config_path)
+    lang = lang or config.language
+    interim = out_dir / ".interim"
+    interim.mkdir(parents=True, exist_ok=True)
+    done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
+    for i, s in enumerate(config.surveys):
+        done["survey"].append(
+            loading.load_survey(
+                str(s.path), s.source, s.wave, config, str(interim), f"survey-{i}", "-"
+            )
+        )
+    for i in range(len(config.mobility)):
+        done["mobility"].append(
+            loading.load_mobility(i, config, str(interim), f"mobility-{i}", "-")
+        )
+    enrol = loading.load_enrolment(config, str(interim), "enrolment", "-")
+    done["enrol"].append(enrol)
+    survey_tables = flow_study.survey_statistics.fn([*done["survey"], enrol], config)
+    mobility_tables = flow_study.mobility_statistics.fn([*done["mobility"], enrol], config)
+    results: ResultSet = flow_study.assemble_results(
+        config, survey_tables, mobility_tables, done, out_dir, "corpus", "corpus"
+    )
+    identity = {"flow_run_id": "corpus", "generated_at": "-", "run_name": "corpus"}
+    html = render_report(results, lang, identity)
+    paths = write_outputs(results, html, out_dir, lang, pdf=False)
+    data = json.loads(paths["results"].read_text(encoding="utf-8"))
+    return Outcome(data, html, out_dir)

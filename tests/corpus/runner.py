@@ -8,7 +8,9 @@ thread pool, publishing) has its own tests (tests/flows); this path costs about 
 
 from __future__ import annotations
 
+import html as html_lib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +59,9 @@ def run_study(config_path: Path, out_dir: Path, lang: str | None = None) -> Outc
     paths = write_outputs(results, html, out_dir, lang, pdf=False)
     data = json.loads(paths["results"].read_text(encoding="utf-8"))
     return Outcome(data, html, out_dir)
+
+
+def report_text(html: str) -> str:
+    """The report's visible text (no scripts, styles or SVG), whitespace collapsed."""
+    body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body)))

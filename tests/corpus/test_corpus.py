@@ -9,7 +9,6 @@ fail until the fix lands, and then the mark must go.
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 import math
 import re
@@ -18,11 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.corpus.generate_corpus import build_shapes, write_corpus
-from tests.corpus.runner import Outcome, run_study
+from .generate_corpus import build_shapes
+from .runner import Outcome, report_text
 
 SHAPES = build_shapes()
-_RUNS: dict[str, Outcome | BaseException] = {}
 
 
 def _params() -> list[Any]:
@@ -33,28 +31,6 @@ def _params() -> list[Any]:
             marks = [pytest.mark.xfail(strict=True, reason=waits[fact])] if fact in waits else []
             out.append(pytest.param(shape.name, fact, id=f"{shape.name}-{fact}", marks=marks))
     return out
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    write_corpus(root / "shapes")
-    return root
-
-
-def outcome(corpus: Path, name: str) -> Outcome | BaseException:
-    if name not in _RUNS:
-        try:
-            _RUNS[name] = run_study(corpus / "shapes" / name / "study.toml", corpus / "out" / name)
-        except Exception as exc:  # an expected error is a fact of its own (facts["error"])
-            _RUNS[name] = exc
-    return _RUNS[name]
-
-
-def report_text(html: str) -> str:
-    """The report's visible text (no scripts, styles or SVG), whitespace collapsed."""
-    body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
 def _by_key(o: Outcome) -> dict[str, dict]:
@@ -224,11 +200,9 @@ CHECKS = {name[6:]: fn for name, fn in globals().items() if name.startswith("che
 
 
 @pytest.mark.parametrize(("shape", "fact"), _params())
-def test_corpus_shape_shows_its_facts(corpus: Path, shape: str, fact: str) -> None:
+def test_corpus_shape_shows_its_facts(corpus: Path, corpus_run, shape: str, fact: str) -> None:
     facts = json.loads((corpus / "shapes" / shape / "facts.json").read_text(encoding="utf-8"))
-    if fact in ("shape", "about"):
-        return
-    got = outcome(corpus, shape)
+    got = corpus_run(shape)
     if fact == "error":
         assert isinstance(got, BaseException), "the run should have stopped with an error"
         from flows.cli import _is_input_error

@@ -831,7 +831,11 @@ def _fig_trend(ctx: _Ctx) -> dict[str, Any] | None:
         shade_label=ctx.t("covid_years"),
         axis_label=ctx.t("rate_axis"),
         x_axis_label=ctx.t("academic_year"),
-        caption=ctx.L["figures"]["mobility.trend"],
+        # the caption names the series drawn (no group series: one school, or no year where
+        # every school has mobility data)
+        caption=ctx.L["figures"]["mobility.trend"]
+        if len(series) > 1
+        else ctx.L["figures"]["mobility.trend_one"].format(series=series[0][0]),
         alt=alt,
         data_header=(ctx.t("series"), ctx.t("academic_year"), ctx.L["variables"]["outgoing_rate"]),
         data_rows=data,

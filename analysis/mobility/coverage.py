@@ -4,18 +4,22 @@ An outgoing rate of 0 % says "nobody went abroad"; it may only be published for 
 that some mobility source actually reports on. The rule, per source (one input file):
 
 * an **Erasmus+ release** (formats ``erasmus-ka1`` / ``erasmus-xlsx``) is the national list of
-  every funded mobility: it covers **every school** for each academic year in which it holds
-  at least one kept record (of any IMT school). A school with no record in such a year truly
-  sent nobody with Erasmus+: its count is 0 and is data.
+  funded mobilities: it covers each school it holds at least one record of, for each academic
+  year in which it holds at least one record (of any school). A school with records in other
+  years of the release and none in this one truly sent nobody with Erasmus+: 0 is data.
+  A school the release never mentions (an unknown code, a school outside the programme) is
+  not covered: no data, never a series of zeros.
 * a **school's own sheet** (``school-mobility``) covers **its school** for each academic year in
   which it holds at least one record.
 * records without a ``source_format`` column (frames built in code) count as one Erasmus+-like
   source.
 
-A school-year with enrolment that no source covers is "no data": no rate, no place in the trend
-model or in sentences about the rate, and a data-quality alert naming the years. The group rate
-of a year is published only when every school with enrolment that year is covered (else it
-would be the rate of part of the group under the group's name).
+A school-year with enrolment that no source covers is "no data": no rate (the estimate is
+published as ``None`` with a base starting "no data"), no place in the trend model, in
+figures or in sentences about the rate, and a data-quality alert names the year, the schools
+and the years each source covers. The group rate of a year is published only when every
+school with enrolment that year is covered (else it would be the rate of part of the group
+under the group's name).
 """
 
 from __future__ import annotations
@@ -33,40 +37,34 @@ NO_DATA = "no data"  # base prefix of a rate estimate published as missing (esti
 
 
 def source_years(records: pd.DataFrame) -> list[dict[str, object]]:
-    """Per source file: its format, the school it is about (``None``: every school) and the
-    academic years it holds records for."""
+    """Per source file: its format, the schools it covers and the academic years it holds
+    records for (every covered school is covered in every one of these years)."""
     if records.empty:
         return []
     years = records[Mobility.ACADEMIC_YEAR].astype(int)
     if SOURCE_FORMAT not in records.columns:
-        return [{"file": None, "format": None, "school": None, "years": sorted(set(years))}]
+        schools = sorted(records[Mobility.SCHOOL].astype(str).unique())
+        return [{"file": None, "format": None, "schools": schools, "years": sorted(set(years))}]
     out = []
     keys = [records[Mobility.SOURCE_FILE].astype(str), records[SOURCE_FORMAT].astype(str)]
     for (file, fmt), idx in records.groupby(keys, sort=True).groups.items():
         sub = records.loc[idx]
-        national = fmt in NATIONAL_FORMATS
-        schools = sorted(sub[Mobility.SCHOOL].astype(str).unique())
         out.append(
             {
                 "file": file,
                 "format": fmt,
-                "school": None if national else (schools[0] if len(schools) == 1 else None),
-                "schools": None if national else schools,
+                "schools": sorted(sub[Mobility.SCHOOL].astype(str).unique()),
                 "years": sorted(set(years.loc[idx])),
             }
         )
     return out
 
 
-def covered_cells(
-    sources: Iterable[dict[str, object]], schools: Iterable[str]
-) -> set[tuple[str, int]]:
-    """(school, year) pairs some source covers; ``schools``: every school of the study."""
-    everyone = sorted(set(schools))
+def covered_cells(sources: Iterable[dict[str, object]]) -> set[tuple[str, int]]:
+    """(school, year) pairs some source covers (see the module docstring)."""
     cells: set[tuple[str, int]] = set()
     for s in sources:
-        who = everyone if s.get("schools") is None else list(s["schools"])  # type: ignore[arg-type]
-        cells |= {(sc, int(y)) for sc in who for y in s["years"]}  # type: ignore[union-attr]
+        cells |= {(str(sc), int(y)) for sc in s["schools"] for y in s["years"]}  # type: ignore[attr-defined]
     return cells
 
 
@@ -76,10 +74,7 @@ def split_enrolment(
     """The enrolment rows of covered school-years, those of years where every enrolled school
     is covered (the group rate's population), and the gaps ``{year: [schools]}``: school-years
     with enrolment > 0 that no mobility source covers."""
-    schools = set(enrolment[Enrolment.SCHOOL].astype(str)) | set(
-        records[Mobility.SCHOOL].astype(str)
-    )
-    covered = covered_cells(source_years(records), schools)
+    covered = covered_cells(source_years(records))
     key = list(
         zip(
             enrolment[Enrolment.SCHOOL].astype(str),

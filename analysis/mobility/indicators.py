@@ -65,7 +65,10 @@ def _share_rows(x: float, n: float) -> dict[str, float]:
 
 
 def _with_group(records: pd.DataFrame) -> pd.DataFrame:
-    """Records once per school and once more under ``school = "group"``."""
+    """Records once per school and once more under ``school = "group"`` (only with two or
+    more schools: one school's figures are not the group's)."""
+    if records[Mobility.SCHOOL].nunique() < 2:
+        return records
     return pd.concat([records, records.assign(**{Mobility.SCHOOL: GROUP})], ignore_index=True)
 
 

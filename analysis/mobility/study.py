@@ -191,6 +191,8 @@ def _rate_group_table(
     est = []
     for _, r in ind.outgoing_rate_group(records, enrolment).iterrows():
         y = int(r[Mobility.ACADEMIC_YEAR])
+        if int(r["n_schools"]) < 2:  # one school is not the group: its rate is in the school table
+            continue
         est.append(
             _share(
                 f"{t}.{y}",
@@ -214,6 +216,8 @@ def _rate_group_table(
         for y, s in gaps.items()
     ]
     notes = (_covid_note(covid), *filter(None, [_gap_note(gaps)]))
+    if enrolment[Enrolment.SCHOOL].nunique() < 2:
+        notes += ("One school with mobility data: no group rate (see the rate by school).",)
     return ResultTable(t, SECTION, tuple(est), dims=("academic_year",), notes=notes)
 
 

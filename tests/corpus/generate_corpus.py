@@ -518,6 +518,8 @@ def shape_one_school(rng: random.Random) -> Shape:
     files, facts, _ = _standard(
         rng, schools=("imt_nord_europe",), survey_n=60, years=range(2012, 2023)
     )
+    facts["no_data"] = {"group": list(range(2012, 2023))}  # a group of one is not published
+    facts["absent_text"] = ["IMT group (all schools)"]
     return Shape("one_school", "every input covers IMT Nord Europe only", files, facts)
 
 
@@ -525,6 +527,8 @@ def shape_one_school_not_focus(rng: random.Random) -> Shape:
     files, facts, _ = _standard(
         rng, schools=("telecom_paris",), survey_n=60, years=range(2012, 2023)
     )
+    facts["no_data"] = {"group": list(range(2012, 2023))}
+    facts["absent_text"] = ["IMT group (all schools)"]
     return Shape("one_school_not_focus", "one school, not the report's focus school", files, facts)
 
 
@@ -782,9 +786,12 @@ def shape_small_school(rng: random.Random) -> Shape:
         "survey.went_abroad.by_school.imt_mines_albi",
         "survey.interest_dual_degree.mean.by_school.imt_mines_albi",
     ]
-    # the Erasmus+ release covers every school of the study: IMT Mines Albi's years are
-    # true zeros (3 schools x 7 years in the model)
-    facts["trend_cells"] = 21
+    # the Erasmus+ release never mentions IMT Mines Albi: no data (not zeros), so the model has
+    # 2 schools x 7 years and the group rate (it would miss a school) is never published
+    facts["trend_cells"] = 14
+    years = list(range(2016, 2023))
+    facts["no_data"] = {"group": years, "imt_mines_albi": years}
+    facts["no_data_alert"] = years
     return Shape("small_school", "a school with 4 respondents (under min_base = 10)", files, facts)
 
 
@@ -818,7 +825,7 @@ def shape_separation(rng: random.Random) -> Shape:
     facts.pop("budget")
     facts["sections"]["budget"] = True
     facts["not_estimable"] = ["models.intends_abroad.odds_ratio.school.mines_saint_etienne"]
-    facts["trend_cells"] = 28  # 4 schools x 7 years: the release covers every school
+    facts["trend_cells"] = 21  # 3 schools x 7 years: no source mentions Mines Saint-Étienne
     facts["absent_text"] = ["115,627"]
     return Shape(
         "separation", "a school with one respondent: its model term is separated", files, facts
@@ -1039,6 +1046,34 @@ def shape_school_name_variants(rng: random.Random) -> Shape:
     return Shape("school_name_variants", "dashes, dots, brackets and former names", files, facts)
 
 
+def shape_option_labels(rng: random.Random) -> Shape:
+    """Custom option ids with French and English labels in the codebook; a French report shows
+    the French labels and never the ids."""
+    files, facts, _ = _standard(rng, mobility=False)
+    ids = ("benelux", "germany", "far_east", "americas", "other_places", "africa_south", "pacific")
+    fr = ("Pays du Benelux", "Allemagne", "Extrême-Orient", "Amériques", "Autres pays",
+          "Afrique australe", "Pacifique")  # fmt: skip
+    en = ("Benelux countries", "Germany", "Far East", "The Americas", "Other countries",
+          "Southern Africa", "Pacific")  # fmt: skip
+    cb = str(files["codebook.toml"]).replace(
+        f"options = {json.dumps(list(REGIONS))}\n",
+        f"options = {json.dumps(list(ids))}\n"
+        + "[variables.pref_region.labels.en]\n"
+        + "".join(f'{i} = "{label}"\n' for i, label in zip(ids, en, strict=True))
+        + "[variables.pref_region.labels.fr]\n"
+        + "".join(f'{i} = "{label}"\n' for i, label in zip(ids, fr, strict=True)),
+    )
+    for o, i in zip(REGIONS, ids, strict=True):
+        cb = cb.replace(f'option = "{o}" }}', f'option = "{i}" }}')
+    files["codebook.toml"] = cb
+    files["study.toml"] = str(files["study.toml"]).replace('language = "en"', 'language = "fr"')
+    facts["absent_text"] = list(ids)  # case-sensitive: "benelux" is not "Pays du Benelux"
+    facts["present_text"] = list(fr[:4])
+    return Shape(
+        "option_labels", "custom option ids with FR/EN labels, French report", files, facts
+    )
+
+
 def shape_complement(rng: random.Random) -> Shape:
     """A school where 11 of 12 respondents intend to go abroad: publishing 91.7 % of 12
     reveals the one who does not (the complement counts as a small cell)."""
@@ -1088,6 +1123,7 @@ SHAPES: tuple[Callable[[random.Random], Shape], ...] = (
     shape_multiselect_other,
     shape_erasmus_xlsx,
     shape_school_name_variants,
+    shape_option_labels,
     shape_complement,
 )
 

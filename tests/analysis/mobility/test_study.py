@@ -149,16 +149,25 @@ def test_obs1_year_without_mobility_records_is_no_data_not_zero():
     assert any("No data" in n and "2020-21" in n for n in t["mobility.outgoing_rate"].notes)
 
 
-def test_school_without_mobility_in_covered_years_is_a_true_zero_and_not_estimable():
-    # the source reports on 2019 and 2020 (records of INE): ATL sent nobody, a true 0
+def test_obs1_school_never_in_any_source_is_no_data_and_a_covered_year_without_records_is_zero():
+    # INE has records in 2019 and 2020; ATL only in 2019: the source reports on ATL and on
+    # 2020, so ATL 2020 is a true 0. A school no source mentions is "no data" in every year.
+    no_atl_2020 = records()[
+        ~((records()[Mobility.SCHOOL] == ATL) & (records()[Mobility.ACADEMIC_YEAR] == 2020))
+    ]
+    t = {t.id: t for t in mobility_result_tables(no_atl_2020, enrolment(), _config())}
+    rate = t["mobility.outgoing_rate"].by_key()
+    assert rate[f"mobility.outgoing_rate.{ATL}.2020"].estimate == 0.0
+    assert rate[f"mobility.outgoing_rate.{ATL}.2020"].n_unweighted == 100
     ine_only = records()[records()[Mobility.SCHOOL] == INE]
     t = {t.id: t for t in mobility_result_tables(ine_only, enrolment(), _config())}
     rate = t["mobility.outgoing_rate"].by_key()
-    assert rate[f"mobility.outgoing_rate.{ATL}.2019"].estimate == 0.0
-    assert rate[f"mobility.outgoing_rate.{ATL}.2020"].estimate == 0.0
-    rr = t["mobility.trend"].by_key().get(f"mobility.trend.rate_ratio.by_school.{ATL}")
-    if rr is not None:  # a school with no mobility at all: its ratio runs off to 0
-        assert rr.estimate is None and rr.ci_low is None
+    for y in (2019, 2020):
+        e = rate[f"mobility.outgoing_rate.{ATL}.{y}"]
+        assert e.estimate is None and e.base.startswith("no data")
+    # the group would be INE alone: not published as the group's rate
+    group = t["mobility.outgoing_rate_group"].by_key()
+    assert all(e.estimate is None for e in group.values())
 
 
 def test_missing_region_column_is_an_error():

@@ -3,7 +3,7 @@
 Works on the readers' manifests (``rows_read``, ``rows_kept``, ``filtered`` per rule,
 ``quarantined``), so the message names the file and the rule that removed its rows.
 
-What a run does (docs/survey-statistics.md, "Empty survey files"):
+What a run does (docs/architecture.md, "Missing data, absent parts, empty files"):
 
 * a file with no kept row next to files with respondents: its wave is listed only if another
   file of that wave has respondents, and a data-quality alert names the file and why;

@@ -1093,7 +1093,6 @@ def shape_complement(rng: random.Random) -> Shape:
     files["survey_2023.csv"] = qualtrics_csv(rs, 2023)
     facts["respondents"] = {"2023": kept(rs)}
     facts["suppressed"] = ["survey.intends_abroad.by_school.imt_mines_albi"]
-    facts["xfail"] = {"suppressed": "waits for disclosure fix (complements)"}
     return Shape("complement", "11 of 12 answer yes in one school", files, facts)
 
 

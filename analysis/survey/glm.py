@@ -13,7 +13,7 @@ as ``svyrecvar(..., postStrata=)``).  df = degf of the respondents used + 1 - p,
 No svy/polars: the previous route converted the frame to polars and fitted through svy, 2.5-2.9
 s of the 1,000,000-respondent benchmark; here the work is a few passes of BLAS over an n x p
 matrix (and, when the regressors take few distinct values, over the distinct covariate
-patterns only: :func:`_pattern_groups`).
+patterns only: :meth:`_Terms.patterns`).
 """
 
 from __future__ import annotations
@@ -92,6 +92,22 @@ def design_matrix(
     dummy per level other than its reference, levels sorted (levels seen only among
     incomplete rows are not terms).
     """
+    terms, y, complete, names = model_terms(frame, outcome, numeric, categorical)
+    return terms.matrix(np.flatnonzero(complete)), y, complete, names
+
+
+def model_terms(
+    frame: pd.DataFrame,
+    outcome: str,
+    numeric: Sequence[str],
+    categorical: Mapping[str, str],
+) -> tuple[_Terms, np.ndarray, np.ndarray, list[tuple[str, str | None]]]:
+    """The columns of :func:`design_matrix` (not yet a matrix), ``y``, the mask and names.
+
+    Terms: intercept, the numeric regressors in order, then per categorical regressor one
+    dummy per level other than its reference, levels sorted (levels seen only among
+    incomplete rows are not terms).
+    """
     y_all = pd.to_numeric(frame[outcome], errors="raise").to_numpy(dtype=float, na_value=np.nan)
     num = [
         pd.to_numeric(frame[c], errors="raise").to_numpy(dtype=float, na_value=np.nan)
@@ -122,26 +138,54 @@ def design_matrix(
             if seen[j] and lv != str(ref):
                 names.append((c, lv))
                 dummies.append((codes, j))
-    x = np.empty((rows.size, len(names)))
-    x[:, 0] = 1.0
-    for j, v in enumerate(num, start=1):
-        x[:, j] = v[rows]
-    start = 1 + len(num)
-    for j, (codes, level) in enumerate(dummies):
-        x[:, start + j] = codes[rows] == level
-    return x, y_all[rows], complete, names
+    terms = _Terms(num, [codes for _, codes, _ in cats], dummies, len(names))
+    return terms, y_all[rows], complete, names
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """The model's columns before the design matrix is built (per row of the frame)."""
+
+    numeric: list[np.ndarray]
+    category_codes: list[np.ndarray]
+    dummies: list[tuple[np.ndarray, int]]
+    p: int
+
+    def matrix(self, rows: np.ndarray) -> np.ndarray:
+        """The design matrix of the given rows (intercept, numerics, dummies)."""
+        x = np.empty((rows.size, self.p))
+        x[:, 0] = 1.0
+        for j, v in enumerate(self.numeric, start=1):
+            x[:, j] = v[rows]
+        start = 1 + len(self.numeric)
+        for j, (codes, level) in enumerate(self.dummies):
+            x[:, start + j] = codes[rows] == level
+        return x
+
+    def patterns(self, rows: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Distinct covariate patterns of the rows, from the raw columns (no n x p matrix)."""
+        cols = [v[rows] for v in self.numeric] + [c[rows] for c in self.category_codes]
+        if not cols:  # intercept only: one pattern
+            return np.zeros(min(rows.size, 1), dtype=np.int64), np.zeros(rows.size, dtype=np.int64)
+        return distinct_columns(cols, max_rows)
 
 
 def distinct_rows(x: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray] | None:
     """``(first, inverse)``: one row number per distinct row of ``x`` and each row's distinct
-    row, or None when there are more than ``max_rows`` distinct rows.  Columns holding small
-    non-negative integers (dummies, Likert answers) are used as codes directly; others are
-    factorized (hashing)."""
-    n = x.shape[0]
+    row, or None when there are more than ``max_rows`` distinct rows."""
+    return distinct_columns([x[:, j] for j in range(x.shape[1])], max_rows)
+
+
+def distinct_columns(
+    cols: Sequence[np.ndarray], max_rows: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`distinct_rows` of the matrix whose columns are ``cols``.  Columns holding small
+    non-negative integers (codes, dummies, Likert answers) are used as codes directly; others
+    are factorized (hashing)."""
+    n = cols[0].shape[0]
     codes = np.zeros(n, dtype=np.int64)
     radix = 1
-    for j in range(x.shape[1]):
-        col = x[:, j]
+    for col in cols:
         c = col.astype(np.int64)
         lo, hi = (int(c.min()), int(c.max())) if n else (0, 0)
         if lo >= 0 and hi < 1024 and np.array_equal(c, col):
@@ -160,13 +204,6 @@ def distinct_rows(x: np.ndarray, max_rows: int) -> tuple[np.ndarray, np.ndarray]
     first = np.empty(len(uniq), dtype=np.int64)
     first[inverse[::-1]] = np.arange(n - 1, -1, -1)
     return first, inverse
-
-
-def _pattern_groups(x: np.ndarray, max_patterns: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Distinct rows of ``x`` and each row's pattern number, if there are at most
-    ``max_patterns`` of them (None otherwise)."""
-    d = distinct_rows(x, max_patterns)
-    return None if d is None else (x[d[0]], d[1])
 
 
 def _irls(
@@ -255,11 +292,13 @@ def _irls(
     return b, mu, prev_mu, ainv, it if converged else -it
 
 
-def _non_aliased(x: np.ndarray) -> np.ndarray:
+def _non_aliased(x: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """Column indices that add rank, in model order (R's ``glm`` pivoting: a column that is a
-    linear combination of the columns before it gets an NA coefficient)."""
-    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
-    g = x.T @ x / np.outer(np.maximum(scale, 1e-300), np.maximum(scale, 1e-300))
+    linear combination of the columns before it gets an NA coefficient).  ``counts``: rows of
+    ``x`` stand for that many identical rows (the same ``x'x``)."""
+    g = x.T @ (x if counts is None else x * counts[:, None])
+    scale = np.sqrt(np.diag(g))
+    g = g / np.outer(np.maximum(scale, 1e-300), np.maximum(scale, 1e-300))
     kept: list[int] = []
     for j in range(g.shape[0]):
         if scale[j] == 0:
@@ -294,26 +333,26 @@ def fit_logistic(
     ``epsilon``/``maxit``: R's ``glm.control`` (default: converged to the maximum).
     """
     cats = dict(categorical or {})
-    x, y, complete, names = design_matrix(frame, outcome, numeric, cats)
+    terms, y, complete, names = model_terms(frame, outcome, numeric, cats)
     n_used = int(complete.sum())
-    p = x.shape[1]
+    p = terms.p
     if n_used <= p:
         raise ModelError(f"{n_used} complete respondents for {p} coefficients")
-    if x.shape[0] == 0:
-        raise ModelError("no complete respondents")
     rows = np.flatnonzero(complete)
-    # columns that are linear combinations of earlier ones: R's NA coefficients (not fitted)
-    keep = _non_aliased(x)
     names_all = names
-    x = x[:, keep]
-    p = x.shape[1]
     # R's rescaled weights (mean 1 over the design's rows): the sandwich does not depend on
     # the scale, R's starting values (and so where its iterations stop) do
     w = design.weights[rows] / design.weights.mean()
-    groups = _pattern_groups(x, max(64, n_used // 8))
+    groups = terms.patterns(rows, max(64, n_used // 8))
     if groups is not None:
-        # the likelihood depends on the respondents only through per-pattern sums
-        xu, inv = groups
+        # the likelihood depends on the respondents only through per-pattern sums; the design
+        # matrix is built for the distinct patterns only
+        first, inv = groups
+        xu = terms.matrix(rows[first])
+        # columns that are linear combinations of earlier ones: R's NA coefficients
+        keep = _non_aliased(xu, np.bincount(inv, minlength=first.size).astype(float))
+        xu = xu[:, keep]
+        p = xu.shape[1]
         b, mu_u, prev_mu, ainv, it = _irls(xu, inv, w, y, epsilon, maxit)
         mu = mu_u[inv]
         # estfun A^-1 per respondent (R svy.varcoef): x_i A^-1 times a scalar
@@ -323,6 +362,10 @@ def fit_logistic(
             return _result(names_all, keep, b, cov, design, rows, n_used, p, it)
         infl_rows = (xu @ ainv)[inv] * u[:, None]
     else:
+        x = terms.matrix(rows)
+        keep = _non_aliased(x)
+        x = x[:, keep]
+        p = x.shape[1]
         b, mu, prev_mu, ainv, it = _irls(x, None, w, y, epsilon, maxit)
         u = w * prev_mu * (1.0 - prev_mu) * (y - mu) / _mu_eta(mu)
         infl_rows = (x * u[:, None]) @ ainv

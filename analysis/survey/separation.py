@@ -162,18 +162,28 @@ def _design_matrix(
     return np.column_stack(cols), names
 
 
-def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of ``x`` and their counts (``x`` and ones when most rows are
-    distinct): weighted by the square root of the counts they have the same ``x'x``, so the
-    same singular values and ranks, on a few hundred rows instead of 10^6 (the SVDs of
-    :func:`aliased_terms` took ~70 s at 10^6 respondents)."""
-    from analysis.survey.glm import distinct_rows
+def _distinct_data_rows(
+    data: pd.DataFrame, numeric: Sequence[str], categorical: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One row number per distinct combination of the regressors, and how many rows share
+    it (all rows and ones when most are distinct): their design-matrix rows weighted by the
+    square root of the counts have the same ``x'x`` as the whole design matrix, so the same
+    singular values and ranks, on a few hundred rows instead of 10^6 (the SVDs of
+    :func:`aliased_terms` on every row took ~70 s at 10^6 respondents)."""
+    from analysis.survey.glm import distinct_columns
 
-    d = distinct_rows(x, x.shape[0] // 2)
+    cols = [pd.to_numeric(data[v]).to_numpy(dtype=float) for v in numeric]
+    cols += [_str_codes(data[c])[0] for c in categorical]
+    n = len(data)
+    d = (
+        distinct_columns(cols, n // 2)
+        if cols
+        else (np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64))
+    )
     if d is None:
-        return x, np.ones(x.shape[0])
+        return np.arange(n), np.ones(n)
     first, inverse = d
-    return x[first], np.bincount(inverse, minlength=first.size).astype(float)
+    return first, np.bincount(inverse, minlength=first.size).astype(float)
 
 
 def aliased_terms(
@@ -184,8 +194,8 @@ def aliased_terms(
     sub = data.loc[_complete(data, outcome, [*numeric, *categorical])]
     if sub.empty:
         return []
-    x, names = _design_matrix(sub, numeric, categorical)
-    x, counts = _distinct_rows(x)
+    first, counts = _distinct_data_rows(sub, numeric, categorical)
+    x, names = _design_matrix(sub.iloc[first], numeric, categorical)
     x = x * np.sqrt(counts)[:, None]  # the same x'x as all the rows
     x = x / np.maximum(np.linalg.norm(x, axis=0), np.finfo(float).tiny)  # scale-free rank
     kept: list[int] = []

@@ -115,20 +115,16 @@ def difference(
 
 
 def bh_adjust(p_values: Sequence[float]) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (R ``p.adjust(method="BH")``); NaN stays NaN."""
+    """Benjamini-Hochberg adjusted p-values (R ``p.adjust(method="BH")``, through
+    ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``); NaN stays NaN and is not
+    counted in the family."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    pv = p[ok]
-    order = np.argsort(pv)[::-1]
-    ranks = np.arange(m, 0, -1)
-    adj = np.minimum.accumulate(pv[order] * m / ranks)
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return out
 
 

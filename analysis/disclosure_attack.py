@@ -388,8 +388,12 @@ class PublishedSystem:
         }
 
     def _need(self, e: Estimate, v: _Var, min_count: int) -> float:
+        """Width the figure must keep: ``min_count`` persons (or answer points of a sum),
+        capped by what its base allows a priori (n persons; 4 points per Likert answer)."""
         if e.statistic in COUNT_LIKE and v.n is not None and e.statistic != "rate":
             return float(min(min_count, v.n))
+        if e.statistic == "mean" and v.n is not None and _likert_levels(e):
+            return float(min(min_count, 4.0 * v.n))
         return float(min_count)
 
     def _solve(
@@ -533,9 +537,17 @@ def attack(
 
 
 def must_protect(e: Estimate, reason: str | None) -> bool:
-    """Suppressed figures that must keep a wide interval: every count, proportion, share or
-    rate; a mean or total only when hidden for itself (small base), not as a complement."""
-    return e.statistic in COUNT_LIKE or reason not in (None, "secondary")
+    """Suppressed figures that must keep a wide interval: the sensitive ones, hidden for
+    themselves (a small count, complement or base; free text).
+
+    A complementary (``secondary``) cell is not sensitive: its count and complement are at
+    least ``min_count`` and its base at least ``min_base``, so narrowing it discloses no person;
+    it is hidden so that the sensitive cells keep their interval, and the attacker's feasible
+    region is joint, so whatever can be learnt about it is already accounted for in theirs.
+    Requiring ``min_count`` persons of it too would cascade: next to a school of one
+    respondent, the other school hidden with it can only vary by that one person, and so on up
+    to the group figures (seen on the corpus's separation shape)."""
+    return reason not in (None, "secondary")
 
 
 def estimates_from_results_json(d: Mapping) -> list[Estimate]:

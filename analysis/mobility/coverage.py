@@ -29,10 +29,9 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.mobility.readers import SOURCE_FORMAT  # the records' source format column
 from analysis.schema import Enrolment, Mobility
 
-SOURCE_FORMAT = "source_format"  # column added by the readers (analysis.mobility.readers)
-NATIONAL_FORMATS = ("erasmus-ka1", "erasmus-xlsx")
 NO_DATA = "no data"  # base prefix of a rate estimate published as missing (estimate None)
 
 

@@ -35,9 +35,9 @@ def response_rate_table(
     """Response rate per wave and school: kept responses / enrolled students of that year.
 
     A census ratio (every enrolled student was invited), so it carries no sampling CI; the
-    base is the enrolment of the wave's academic year, or of ``reference_year`` when the
-    config sets one (``weighting.reference_year``: the same population as the weights; a
-    wave labelled without a year, e.g. "spring", needs it). Group rows sum the schools
+    base is the enrolment of the wave's academic year; for a wave whose label holds no year
+    (e.g. "spring"), of ``reference_year`` (``weighting.reference_year``: the rule of the
+    weights, :func:`analysis.survey.study.wave_enrolment_year`). Group rows sum the schools
     surveyed, and exist only when a wave surveyed more than one school.
     """
     enrolled = (
@@ -48,7 +48,12 @@ def response_rate_table(
     counts = responses.groupby([Responses.WAVE, Responses.SCHOOL], observed=True).size()
     out: list[Estimate] = []
     for wave in sorted(counts.index.get_level_values(0).unique()):
-        year = reference_year if reference_year is not None else wave_academic_year(wave)
+        try:
+            year = wave_academic_year(wave)
+        except ValueError:
+            if reference_year is None:
+                raise
+            year = int(reference_year)
         tot_n = tot_pop = n_schools = 0
         for school, n in counts.loc[wave].items():
             pop = enrolled.get((school, year))

@@ -30,6 +30,35 @@ def test_response_rate_by_hand():
     assert t["sample.response_rate.2023.group"].n_unweighted == 5
 
 
+def test_response_rate_of_a_wave_without_a_year_uses_the_reference_year():
+    enrolment = pd.DataFrame(
+        {
+            "school": ["a", "a", "b", "b"],
+            "academic_year": [2022, 2021, 2022, 2021],
+            "gender": ["F", "F", "F", "F"],
+            "enrolled": [40, 1000, 10, 1000],
+        }
+    )
+    spring = pd.DataFrame({"wave": ["spring"] * 3, "school": ["a", "a", "b"]})
+    t = response_rate_table(spring, enrolment, reference_year=2022).by_key()
+    assert t["sample.response_rate.spring.a"].estimate == pytest.approx(2 / 40)
+    with pytest.raises(ValueError, match="spring"):
+        response_rate_table(spring, enrolment)
+    # a wave with a year keeps its own year (as the weights do): 2023 -> 2022-23
+    dated = spring.assign(wave="2023")
+    t = response_rate_table(dated, enrolment, reference_year=2021).by_key()
+    assert t["sample.response_rate.2023.b"].estimate == pytest.approx(1 / 10)
+
+
+def test_obs5_a_wave_of_one_school_has_no_group_row():
+    enrolment = pd.DataFrame(
+        {"school": ["a"], "academic_year": [2022], "gender": ["F"], "enrolled": [50]}
+    )
+    one = pd.DataFrame({"wave": ["2023"] * 4, "school": ["a"] * 4})
+    t = response_rate_table(one, enrolment).by_key()
+    assert set(t) == {"sample.response_rate.2023.a"}
+
+
 def _est(key, value, lo=None, hi=None, n=None, table="survey.x", **domain):
     return {
         "key": key,

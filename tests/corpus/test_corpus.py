@@ -221,3 +221,19 @@ def test_every_fact_has_a_checker() -> None:
     facts = {k for s in SHAPES for k in s.facts} - {"xfail"}
     assert facts <= set(CHECKS) | {"error"}, facts - set(CHECKS)
     assert len(SHAPES) >= 20
+
+
+@pytest.mark.parametrize("shape", [s.name for s in SHAPES])
+def test_corpus_shape_resists_the_disclosure_attacker(corpus_run, shape: str) -> None:
+    """Issue 12.10 on every corpus run: the interval attacker (linear programming over every
+    figure published in results.json) narrows no suppressed figure below the threshold."""
+    from tests.disclosure_attack import assert_resists_attack
+
+    got = corpus_run(shape)
+    spec = next(s for s in SHAPES if s.name == shape)
+    if "error" in spec.facts:  # the run stops before publishing anything: nothing to attack
+        assert isinstance(got, BaseException)
+        return
+    if isinstance(got, BaseException):
+        raise got
+    assert_resists_attack(got.results)

@@ -113,6 +113,8 @@ class BaseTranslator:
     untranslated: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._ids: re.Pattern[str] | None | bool = None  # built on first use
+        self._names: dict[str, str] = {}
         self._rules = load_base_rules(self.lang)
         self._quote = ("«\u00a0", "\u00a0»") if self.lang == "fr" else ("“", "”")
 
@@ -137,13 +139,33 @@ class BaseTranslator:
         return None
 
     def text(self, base: str) -> str:
-        """What the report shows: the translation, else the English text (recorded)."""
+        """What the report shows: the translation, else the English text (recorded); either
+        way with variable and school ids shown by their labels (never ``intends_abroad``)."""
         out = self.translate(base)
         if out is None:
             if base not in self.untranslated:
                 self.untranslated.append(base)
-            return base
-        return out
+            out = base
+        return self.labelled(out)
+
+    def labelled(self, text: str) -> str:
+        """``text`` with each whole-word variable id (quoted label) and school id (name)
+        replaced; file names such as ``school_mobility_imt_nord_europe.csv`` are left alone
+        (an id inside a longer word is not a whole word)."""
+        if self._ids is None:
+            names = {v: f"{self._quote[0]}{lab}{self._quote[1]}" for v, lab in
+                     self.labels.get("variables", {}).items()}  # fmt: skip
+            names.update({k: str(v) for k, v in self.schools.items() if "_" in k})
+            ids = sorted((k for k in names if "_" in k), key=len, reverse=True)
+            self._names = names
+            self._ids = (
+                re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, ids)) + r")(?![\w.])")
+                if ids
+                else False
+            )
+        if not self._ids:
+            return text
+        return self._ids.sub(lambda m: self._names[m.group(1)], text)
 
     def _var(self, v: str) -> str | None:
         return self.labels.get("variables", {}).get(v) or self.labels.get("dims", {}).get(v)

@@ -272,7 +272,8 @@ class _Ctx:
         if lvl in self.L["levels"]:
             return self.L["levels"][lvl]
         if " - " in lvl:
-            return " − ".join(self._term(p.strip()) for p in lvl.split(" - "))
+            shown = " − ".join(self._term(p.strip()) for p in lvl.split(" - "))
+            return self.bases.labelled(shown) if self.bases else shown  # "barrier_finance: ..."
         return self._term(lvl)
 
     def _term(self, term: str) -> str:
@@ -433,7 +434,7 @@ def _pivot_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
         foot.append(f"{ctx.t('base')}: {bases[0]}.")
     elif bases:
         foot.append(ctx.t("base_per_row", example=bases[0]))
-    foot.extend(t.notes)
+    foot.extend(ctx.bases.labelled(n) for n in t.notes)  # type: ignore[union-attr]
     if used:
         foot.append(
             ctx.t("footnote_flags")
@@ -537,7 +538,7 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
             cells.append(_cell(ctx.var_name(e.variable)))
         dd = e.domain_dict()
         if breakdown:
-            parts = [f"{L['dims'].get(d, d)}: {ctx.dim_value(d, dd[d])}" for d in dims if d in dd]
+            parts = [f"{ctx.var_name(d)}: {ctx.dim_value(d, dd[d])}" for d in dims if d in dd]
             cells.append(_cell(parts[0] if parts else ctx.t("all_respondents")))
         else:
             for d in dims:
@@ -619,10 +620,10 @@ def _estimate_table(ctx: _Ctx, t: ResultTable) -> dict[str, Any]:
     elif len(bases) > MAX_BASE_ROWS:
         foot.append(ctx.t("base_per_row", example=bases[0]))
     for d, v in constant:
-        foot.append(f"{L['dims'].get(d, d)}: {ctx.dim_value(d, v)}.")
+        foot.append(f"{ctx.var_name(d)}: {ctx.dim_value(d, v)}.")
     if "pct" in kinds:
         foot.append(ctx.t("rounding"))
-    foot.extend(t.notes)
+    foot.extend(ctx.bases.labelled(n) for n in t.notes)  # type: ignore[union-attr]
     if missing:
         foot.append(ctx.t("missing_value"))
     if not_estimable:
@@ -1295,11 +1296,14 @@ def _data_quality(ctx: _Ctx) -> list[dict]:
                 n = sum(v.values()) if isinstance(v, Mapping) else len(v)
                 alerts.append((ctx.t(label, file=name), fmt_int(n, ctx.lang)))
         for b in f.get("breaks") or []:
-            detail = (
-                "; ".join(f"{k}: {v}" for k, v in sorted(b.items()))
-                if isinstance(b, Mapping)
-                else str(b)
-            )
+            note = b.get("note") if isinstance(b, Mapping) else None
+            if isinstance(note, Mapping):  # the codebook's note, in the report's language
+                detail = str(note.get(ctx.lang) or note.get("en") or "")
+            elif isinstance(b, Mapping):
+                detail = "; ".join(f"{k}: {v}" for k, v in sorted(b.items()))
+            else:
+                detail = str(b)
+            detail = ctx.bases.labelled(detail)  # type: ignore[union-attr]
             alerts.append((ctx.t("alert_break", file=name, detail=detail), DASH))
     for a in dq.get("alerts") or []:
         if isinstance(a, Mapping):

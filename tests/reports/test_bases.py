@@ -105,11 +105,21 @@ def test_french_wording(fr: BaseTranslator, en: str, expected: str) -> None:
     assert fr.translate(en) == expected
 
 
-def test_english_is_left_alone() -> None:
+def test_obs8_english_bases_show_labels_not_variable_or_school_ids() -> None:
+    """Issue 12 obs. 8: no variable or school id in an English base; file names untouched."""
     en = BaseTranslator("en", load_labels("en"), SCHOOLS)
     text = "respondents who answered intends_abroad (missing answers excluded)"
-    assert en.text(text) == text
+    assert (
+        en.text(text)
+        == "respondents who answered “Intends to go abroad” (missing answers excluded)"
+    )
     assert en.untranslated == []
+    school = next(k for k in SCHOOLS if "_" in k)
+    assert en.text(f"{school} share minus rest-of-group share") == (
+        f"{SCHOOLS[school]} share minus rest-of-group share"
+    )
+    kept = f"Filtered out of survey_2021_{school}.csv (incomplete)"
+    assert en.text(kept) == kept
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.limits import check_input_file
 from analysis.mobility.readers import MobilityFormatError, _sniff_delimiter, _sniff_encoding
 from analysis.mobility.tables import academic_year_of, normalise_text
 from analysis.numbers import decimal_convention, number_problem, parse_number
@@ -36,6 +37,7 @@ def read_enrolment(
     Rows for the same school id, year and gender (predecessor schools) are summed.
     """
     path = Path(path)
+    check_input_file(path)  # a giant line or header: refused before parsing
     encoding = _sniff_encoding(path)
     text = path.read_text(encoding=encoding)
     lines = text.splitlines()

@@ -7,7 +7,9 @@ recomputes only what depends on it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,25 +17,25 @@ from typing import Any
 from prefect.context import TaskRunContext
 
 from analysis.config import StudyConfig
-from flows import provenance
+from flows.codegraph import task_code_digest
 from flows.hashing import digest, file_sha
 
 CACHE_EXPIRATION = timedelta(days=90)
-
-# The code each stage runs: a change there (or in this module) invalidates that stage only.
-_SHARED_CODE = (
-    "analysis/config.py",
-    "analysis/schema.py",
-    "flows/cache.py",
-    "flows/tasks.py",
-    "flows/loading.py",
-)
-SURVEY_INGEST_CODE = (*_SHARED_CODE, "analysis/ingest", "analysis/mobility/tables.py")
-MOBILITY_INGEST_CODE = (*_SHARED_CODE, "analysis/mobility", "analysis/enrolment.py")
-STATISTICS_CODE = ("analysis", "flows/cache.py", "flows/tasks.py")
+TASKS_MODULE = "flows.tasks"  # where the tasks whose code the keys digest are defined
 
 
-def survey_key(path: str, source: str, wave: str, config: StudyConfig) -> str:
+def task_code(name: str) -> str:
+    """The code part of a key: the task function and every project module it imports
+    (:mod:`flows.codegraph`), not a hand-kept list of paths."""
+    return task_code_digest(TASKS_MODULE, name)
+
+
+def _owner(interim: str) -> str:
+    # interim files belong to one output folder: its own keys, never another folder's files
+    return str(Path(interim).resolve())
+
+
+def survey_key(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> str:
     return "survey-" + digest(
         file_sha(path),
         file_sha(config.codebook),
@@ -42,11 +44,12 @@ def survey_key(path: str, source: str, wave: str, config: StudyConfig) -> str:
         vars(config.filters),
         hashlib.sha256(config.pseudonym_key.encode()).hexdigest(),
         tables_digest(config),
-        provenance.code_digest(*SURVEY_INGEST_CODE),
+        _owner(interim),
+        task_code("ingest_survey"),
     )
 
 
-def mobility_key(index: int, config: StudyConfig) -> str:
+def mobility_key(index: int, config: StudyConfig, interim: str) -> str:
     m = config.mobility[index]
     return "mobility-" + digest(
         file_sha(m.path),
@@ -54,15 +57,17 @@ def mobility_key(index: int, config: StudyConfig) -> str:
         m.school,
         dict(m.columns),
         tables_digest(config),
-        provenance.code_digest(*MOBILITY_INGEST_CODE),
+        _owner(interim),
+        task_code("ingest_mobility"),
     )
 
 
-def enrolment_key(config: StudyConfig) -> str:
+def enrolment_key(config: StudyConfig, interim: str) -> str:
     return "enrolment-" + digest(
         file_sha(config.enrolment),
         tables_digest(config),
-        provenance.code_digest(*MOBILITY_INGEST_CODE),
+        _owner(interim),
+        task_code("load_enrolment"),
     )
 
 
@@ -70,14 +75,42 @@ def tables_digest(config: StudyConfig) -> list[str]:
     return [file_sha(p) for p in (config.schools_table, config.countries_table) if p is not None]
 
 
-def stats_key(prefix: str, parameters: dict[str, Any]) -> str:
+def stats_key(task_name: str, parameters: dict[str, Any]) -> str:
     keys = [r["key"] for r in parameters["inputs"]]
     cfg: StudyConfig = parameters["config"]
-    return prefix + digest(keys, cfg.to_dict(), provenance.code_digest(*STATISTICS_CODE))
+    prefix = task_name.replace("_", "-") + "-"
+    return prefix + digest(keys, cfg.to_dict(), task_code(task_name))
 
 
 def interim_ready(interim: str, key: str) -> bool:
-    return (Path(interim) / key / "done").is_file()
+    """True if ``<interim>/<key>/`` holds every file its ``done`` manifest lists, unchanged
+    (size and sha256). A missing, partial or foreign folder is not ready: recompute."""
+    folder = Path(interim) / key
+    try:
+        done = json.loads((folder / "done").read_text(encoding="utf-8"))
+        if not isinstance(done, dict) or done.get("key") != key or not done.get("files"):
+            return False
+        for name, want in done["files"].items():
+            p = folder / name
+            if p.stat().st_size != want["size"] or file_sha(p) != want["sha256"]:
+                return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def result_usable(result: Any, interim: str) -> bool:
+    """A loading task's (cached) result may be used: every file it points to is in this output
+    folder's ``<interim>/<key>/`` and that folder is :func:`interim_ready`."""
+    if not isinstance(result, dict) or "key" not in result:
+        return False
+    folder = (Path(interim) / result["key"]).resolve()
+    for name, value in result.items():
+        if name in ("key", "meta"):
+            continue
+        if not isinstance(value, str) or Path(value).resolve().parent != folder:
+            return False
+    return interim_ready(interim, result["key"])
 
 
 def keyed(compute_key):
@@ -90,8 +123,8 @@ def keyed(compute_key):
 
 
 def fresh_if_missing(t, key: str, interim: str):
-    """The cached result of a loading task points at interim files: if those are gone (a
-    cleaned output folder), recompute instead of returning paths to nothing."""
+    """The cached result of a loading task points at interim files: if those are gone or
+    changed (a cleaned output folder), recompute instead of returning paths to nothing."""
     return t if interim_ready(interim, key) else t.with_options(refresh_cache=True)
 
 
@@ -101,6 +134,8 @@ def retry_on_io_error(task, task_run, state) -> bool:
     try:
         state.result()
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            return False  # waiting does not free the disk
         return not isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError)
     except Exception:
         return False

@@ -1,7 +1,8 @@
 """`mobility-study` command line: run, inspect, schedule.
 
-Errors a person can act on are one line on stderr (exit 2 for bad input or config, 1 for a
-failed stage); the traceback goes to the run's log file, never to the terminal.
+Errors are one line on stderr, with exit status 2 for a user error (config, input, output
+path) and 1 for an environment fault (disk full, an input gone during the run, a crashed
+stage): see flows/faults.py. The traceback goes to the run's log file, never to the terminal.
 """
 
 from __future__ import annotations
@@ -210,6 +211,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _err(str(exc))
         return 2
+    except OSError as exc:
+        _err(f"{exc.filename or args.config}: cannot read the config ({exc.strerror or exc})")
+        return 2
+    from flows.faults import RunError, check_inputs_readable, check_output_root, describe_failure
+
+    try:  # the output folder and the inputs, before any Prefect machinery too
+        check_output_root(args.output)
+        check_inputs_readable(config)
+    except RunError as exc:
+        _err(str(exc))
+        return exc.status
     from flows import progress
     from flows.server import TemporaryApi
 
@@ -220,14 +232,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         with shown:
             report = _run_study(args, config, api, shown, show_logs=not (live or args.quiet))
-    except Exception as exc:
-        from flows.stages import StageFailure  # (imported with the flow already)
-
-        if not isinstance(exc, StageFailure):
-            raise
-        logs = Path(args.output).resolve() / "logs"
-        _err(f"{exc} (traceback in {logs}/)")
-        return 2 if _is_input_error(exc.__cause__) else 1
+    except Exception as exc:  # one line and the exit status of flows/faults.py; no traceback
+        failure = describe_failure(exc, args.output)
+        _err(str(failure))
+        return failure.status
     if not args.quiet:
         alerts = _alert_count(Path(report).with_name("results.json"))
         print(f"{PROG}: {progress.summary_line(shown, report, alerts)}", file=sys.stderr)
@@ -259,13 +267,6 @@ def _run_study(args: argparse.Namespace, config, api, shown, show_logs: bool) ->
             output_root=str(args.output),
             lang=args.lang,
         )
-
-
-def _is_input_error(exc: BaseException | None) -> bool:
-    """Input the user must fix (exit 2), e.g. no respondent left in any survey file."""
-    from analysis.empty_inputs import NoRespondentsError
-
-    return isinstance(exc, NoRespondentsError)
 
 
 def _title(config) -> str:

@@ -34,6 +34,7 @@ from analysis.enrolment import read_enrolment
 from analysis.ingest import load_codebook, read_survey_export
 from analysis.mobility import read_mobility_file
 from analysis.mobility.tables import default_table_path
+from flows.provenance import sha256_file
 
 READERS_ENV = "MOBILITY_STUDY_READERS"  # auto | processes | threads
 PROCESS_MIN_BYTES = 64 << 20  # auto: reader processes when the inputs are at least this big
@@ -57,13 +58,18 @@ def reference_tables(config: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
 def write_interim(interim: str, key: str, frames: Mapping[str, pd.DataFrame], meta: dict) -> dict:
     folder = Path(interim) / key
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "done").unlink(missing_ok=True)  # rewriting: not complete until the end
     out = {"key": key, "meta": meta}
+    files = {}
     for name, df in frames.items():
         p = folder / f"{name}.parquet"
         df.to_parquet(p, index=False)
         out[name] = str(p)
+        files[p.name] = {"size": p.stat().st_size, "sha256": sha256_file(p)}
     (folder / "meta.json").write_text(json.dumps(meta, default=str, indent=1), encoding="utf-8")
-    (folder / "done").write_text(key, encoding="utf-8")
+    # written last: the folder is complete, and a changed or missing file is detected on reuse
+    done = {"key": key, "files": files}
+    (folder / "done").write_text(json.dumps(done, indent=1), encoding="utf-8")
     return out
 
 
@@ -72,9 +78,10 @@ def load_survey(
 ) -> dict:
     """One survey export through the codebook into interim Parquet files (paths + manifest)."""
     schools, _ = reference_tables(config)
+    codebook = load_codebook(config.codebook)
     res = read_survey_export(
         Path(path),
-        load_codebook(config.codebook),
+        codebook,
         source,
         wave=wave,
         filters=config.filters,
@@ -82,9 +89,18 @@ def load_survey(
         schools=schools,
     )
     manifest = {**res.manifest, "file": Path(path).name, "sha256": sha}
+    responses = interim_responses(res.responses, codebook.variable_types())
     return write_interim(
-        interim, key, {"responses": res.responses, "quarantine": res.quarantine}, manifest
+        interim, key, {"responses": responses, "quarantine": res.quarantine}, manifest
     )
+
+
+def interim_responses(responses: pd.DataFrame, variable_types: Mapping[str, str]) -> pd.DataFrame:
+    """The response columns later stages use: free-text answers (comments, which may hold
+    names or phone numbers) are for the reader's quality checks only and are not stored.
+    ``source_row`` stays: the weighting names the file and row of a response it cannot use."""
+    free = [n for n, t in variable_types.items() if t == "free-text" and n in responses.columns]
+    return responses.drop(columns=free)
 
 
 def load_mobility(index: int, config: StudyConfig, interim: str, key: str, sha: str) -> dict:

@@ -33,6 +33,17 @@ class RunPaths:
         return self.root / ".staging" / self.name
 
     @property
+    def scratch(self) -> Path:
+        """Temporary files of the run (the PDF printer's browser profile); removed at its end,
+        or at the next start if the run is killed (flows/housekeeping.py)."""
+        return self.root / ".staging" / f"{self.name}.scratch"
+
+    @property
+    def owner(self) -> Path:
+        """Which flow run owns the staging folder (flows/housekeeping.py)."""
+        return self.root / ".staging" / f"{self.name}.owner.json"
+
+    @property
     def final(self) -> Path:
         return self.root / "runs" / self.name
 
@@ -83,6 +94,13 @@ def publish(paths: RunPaths) -> Path:
 def discard(paths: RunPaths) -> None:
     """Remove a failed run's staging folder (the published runs are untouched)."""
     shutil.rmtree(paths.staging, ignore_errors=True)
+    finish(paths)
+
+
+def finish(paths: RunPaths) -> None:
+    """Remove the run's scratch folder and owner record (at its end, failed or not)."""
+    shutil.rmtree(paths.scratch, ignore_errors=True)
+    paths.owner.unlink(missing_ok=True)
 
 
 def write_index(root: Path) -> None:

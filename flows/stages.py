@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prefect import get_run_logger
 from prefect.settings import get_current_settings
@@ -14,8 +16,18 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from analysis.config import StudyConfig
 from flows import progress
-from flows.cache import enrolment_key, fresh_if_missing, interim_ready, mobility_key, survey_key
+from flows.cache import (
+    enrolment_key,
+    fresh_if_missing,
+    interim_ready,
+    mobility_key,
+    result_usable,
+    survey_key,
+)
+from flows.console import run_log
+from flows.housekeeping import claim_output, mark_crashed, mark_used, write_owner
 from flows.loading import ReaderPool
+from flows.publish import RunPaths, discard, finish, new_run
 from flows.tasks import READERS, ingest_mobility, ingest_survey, load_enrolment
 
 
@@ -72,6 +84,36 @@ def _start_readers(workers: int, logger) -> None:
 
 
 @contextmanager
+def output_run(root: Path, run_id: str) -> Iterator[RunPaths]:
+    """The run's folders under the output ``root``, for the ``with`` block: the output
+    folder's run lock is held (what killed runs left is cleaned first, flows/housekeeping.py);
+    a failure discards the staging folder and logs the traceback, never touching ``latest``."""
+    logger = get_run_logger()
+    with ExitStack() as claim:
+        with stage("prepare output", str(root)):
+            cleaned = claim.enter_context(claim_output(root))
+            paths = new_run(root, run_id)
+            write_owner(paths.owner, run_id)
+        claim.enter_context(run_log(paths.log))  # every log record of the run, in logs/
+        if cleaned.staging or cleaned.interim:
+            logger.info(
+                "cleaned %d left-over(s) of killed runs and %d unused cache entr(ies)",
+                len(cleaned.staging),
+                len(cleaned.interim),
+            )
+        mark_crashed(cleaned.dead_flow_runs, logger)
+        try:
+            yield paths
+        except BaseException:
+            discard(paths)
+            # the traceback, in the run log (a log that cannot be written is skipped)
+            logger.error("run failed", exc_info=True)
+            raise
+        finally:
+            finish(paths)
+
+
+@contextmanager
 def reader_processes() -> Iterator[None]:
     """The reader processes live for the ingest stage only (and die with a failed run)."""
     try:
@@ -80,57 +122,74 @@ def reader_processes() -> Iterator[None]:
         READERS.shutdown()
 
 
+@dataclass(frozen=True, eq=False)
+class _Read:
+    """One input file's loading task, its arguments and content key."""
+
+    kind: str  # survey | mobility | enrol
+    index: int
+    path: Path
+    task: Any
+    args: tuple
+    key: str
+
+
+def _reads(config: StudyConfig, interim: str) -> list[_Read]:
+    """Every input's read, in submission order: the big Erasmus+ read first (it overlaps with
+    the survey readers instead of following them), the surveys largest first."""
+    reads = [
+        _Read("mobility", i, m.path, ingest_mobility, (i, config, interim),
+              mobility_key(i, config, interim))
+        for i, m in enumerate(config.mobility)
+    ]  # fmt: skip
+    reads.append(
+        _Read("enrol", 0, config.enrolment, load_enrolment, (config, interim),
+              enrolment_key(config, interim))
+    )  # fmt: skip
+    by_size = sorted(enumerate(config.surveys), key=lambda t: -t[1].path.stat().st_size)
+    reads += [
+        _Read("survey", i, s.path, ingest_survey, (str(s.path), s.source, s.wave, config, interim),
+              survey_key(str(s.path), s.source, s.wave, config, interim))
+        for i, s in by_size
+    ]  # fmt: skip
+    return reads
+
+
 def ingest(config: StudyConfig, interim: str) -> dict[str, list[dict]]:
-    """Every input file through its loading task; ``{"survey", "mobility", "enrol"}`` results."""
+    """Every input file through its loading task; ``{"survey", "mobility", "enrol"}`` results
+    in config order.
+
+    A cached result is used only if every file it points to is in this output folder and
+    unchanged (:func:`flows.cache.result_usable`); otherwise the task runs again."""
     logger = get_run_logger()
     with stage("ingest"), reader_processes():
-        files = [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]
         if not any(Path(interim).glob("*/done")):  # nothing read yet in this output folder
             # spawned while the files are hashed
+            files = [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]
             _start_readers(ReaderPool.workers_for(files), logger)
         # Every content key first (hashing ~1 GB takes ~1.5 s alone, but ~15 s when done
-        # between submissions, fighting the running readers for the GIL), then the big
-        # Erasmus+ read first: it overlaps with the survey readers instead of following them.
-        mob_keys = [mobility_key(i, config) for i in range(len(config.mobility))]
-        survey_keys = [survey_key(str(s.path), s.source, s.wave, config) for s in config.surveys]
-        enrol_key = enrolment_key(config)
-        keys = [*mob_keys, *survey_keys]
-        unread = [f for f, k in zip(files, keys, strict=True) if not interim_ready(interim, k)]
+        # between submissions, fighting the running readers for the GIL)
+        reads = _reads(config, interim)
+        unread = [r.path for r in reads if r.kind != "enrol" and not interim_ready(interim, r.key)]
         if unread:  # a rerun: processes only for the files that changed
             _start_readers(ReaderPool.workers_for(unread), logger)
-        for path in files:
+        for path in [*(m.path for m in config.mobility), *(s.path for s in config.surveys)]:
             progress.current().file_started(path)
         progress.current().file_started(config.enrolment)
-        mob_futs = [
-            (
-                m.path.name,
-                fresh_if_missing(ingest_mobility, key, interim).submit(i, config, interim),
-            )
-            for (i, m), key in zip(enumerate(config.mobility), mob_keys, strict=True)
-        ]
-        enrol_fut = (
-            config.enrolment.name,
-            fresh_if_missing(load_enrolment, enrol_key, interim).submit(config, interim),
-        )
-        # largest file first (the pool has as many threads as cores), results in config order
-        by_size = sorted(
-            range(len(config.surveys)), key=lambda i: -config.surveys[i].path.stat().st_size
-        )
-        submitted = {
-            i: fresh_if_missing(ingest_survey, survey_keys[i], interim).submit(
-                str(config.surveys[i].path),
-                config.surveys[i].source,
-                config.surveys[i].wave,
-                config,
-                interim,
-            )
-            for i in by_size
-        }
-        survey_futs = [(s.path.name, submitted[i]) for i, s in enumerate(config.surveys)]
-        done: dict[str, list] = {"survey": [], "mobility": [], "enrol": []}
-        for kind, futs in (("survey", survey_futs), ("mobility", mob_futs), ("enrol", [enrol_fut])):
-            for fname, fut in futs:
-                with stage("ingest", fname):
-                    done[kind].append(fut.result())
-                progress.current().file_done(fname, done[kind][-1].get("meta"))
+        futures = [fresh_if_missing(r.task, r.key, interim).submit(*r.args) for r in reads]
+        submitted = sorted(zip(reads, futures, strict=True), key=lambda rf: rf[0].index)
+        done: dict[str, list[dict]] = {"survey": [], "mobility": [], "enrol": []}
+        for kind in done:  # the surveys' errors first, as before
+            for r, fut in (rf for rf in submitted if rf[0].kind == kind):
+                with stage("ingest", r.path.name):
+                    res = fut.result()
+                    if result_usable(res, interim):
+                        mark_used(interim, res["key"])
+                    else:  # points at files gone or changed
+                        logger.warning(
+                            "cached result for %s unusable: reading it again", r.path.name
+                        )
+                        res = r.task.with_options(refresh_cache=True).submit(*r.args).result()
+                    done[kind].append(res)
+                progress.current().file_done(r.path.name, res.get("meta"))
     return done

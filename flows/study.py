@@ -18,10 +18,9 @@ from prefect.runtime import flow_run
 from flows.artifacts import publish_artifacts, run_name_for
 from flows.assembly import assemble_results
 from flows.config_io import load_config
-from flows.console import run_log
 from flows.hashing import hash_inputs
-from flows.publish import discard, new_run, publish, write_index
-from flows.stages import StageFailure, ingest, stage, task_runner
+from flows.publish import publish, write_index
+from flows.stages import StageFailure, ingest, output_run, stage, task_runner
 from flows.tasks import (
     READERS,
     ingest_mobility,
@@ -93,13 +92,7 @@ def study_flow(
     lang = lang or config.language
     root = Path(output_root).resolve()
     run_id = str(flow_run.id or "local")
-    paths = new_run(root, run_id)
-    with run_log(paths.log):
-        return _run_stages(config, lang, root, run_id, paths)
-
-
-def _run_stages(config, lang: str, root: Path, run_id: str, paths) -> str:
-    try:
+    with output_run(root, run_id) as paths:  # the run's folders; a failure keeps `latest`
         threading.Thread(target=preload, name="preload-modules", daemon=True).start()
         done = ingest(config, str(paths.interim))
         inputs = {kind: [*done[kind], *done["enrol"]] for kind in ("survey", "mobility")}
@@ -119,14 +112,11 @@ def _run_stages(config, lang: str, root: Path, run_id: str, paths) -> str:
                 "generated_at": results.provenance["generated_at"],
                 "run_name": paths.name,
             }
-            write_outputs.submit(results, lang, identity, str(paths.staging)).result()
+            staging, scratch = str(paths.staging), str(paths.scratch)
+            write_outputs.submit(results, lang, identity, staging, scratch=scratch).result()
         with stage("publish"):
             final = publish(paths)
             write_index(root)
-    except BaseException:
-        discard(paths)
-        get_run_logger().error("run failed", exc_info=True)  # the traceback, in the run log
-        raise
     report = final / "report.html"
     publish_artifacts(report, results, config)
     get_run_logger().info("report published: %s", report)

@@ -58,14 +58,16 @@ def _file_run_name() -> str:
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
     persist_result=True,
-    cache_key_fn=keyed(lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"])),
+    cache_key_fn=keyed(
+        lambda p: survey_key(p["path"], p["source"], p["wave"], p["config"], p["interim"])
+    ),
     cache_expiration=CACHE_EXPIRATION,
 )
 def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interim: str) -> dict:
     """Read one survey export through the codebook into the tidy response table."""
     log = get_run_logger()
     log.info("ingesting survey export %s (source %s, wave %s)", Path(path).name, source, wave)
-    key = survey_key(path, source, wave, config)
+    key = survey_key(path, source, wave, config, interim)
     sha = file_sha(path)
     size = Path(path).stat().st_size
     return READERS.run(
@@ -80,7 +82,7 @@ def ingest_survey(path: str, source: str, wave: str, config: StudyConfig, interi
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
     persist_result=True,
-    cache_key_fn=keyed(lambda p: mobility_key(p["index"], p["config"])),
+    cache_key_fn=keyed(lambda p: mobility_key(p["index"], p["config"], p["interim"])),
     cache_expiration=CACHE_EXPIRATION,
 )
 def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
@@ -88,7 +90,7 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     m = config.mobility[index]
     log = get_run_logger()
     log.info("ingesting mobility file %s (%s)", m.path.name, m.format)
-    key = mobility_key(index, config)
+    key = mobility_key(index, config, interim)
     sha = file_sha(m.path)
     size = m.path.stat().st_size
     return READERS.run(load_mobility, index, config, interim, key, sha, nbytes=size, log=log)
@@ -101,12 +103,12 @@ def ingest_mobility(index: int, config: StudyConfig, interim: str) -> dict:
     retry_delay_seconds=1,
     retry_condition_fn=retry_on_io_error,
     persist_result=True,
-    cache_key_fn=keyed(lambda p: enrolment_key(p["config"])),
+    cache_key_fn=keyed(lambda p: enrolment_key(p["config"], p["interim"])),
     cache_expiration=CACHE_EXPIRATION,
 )
 def load_enrolment(config: StudyConfig, interim: str) -> dict:
     """Read enrolment per school, year and gender (the population of every rate)."""
-    key = enrolment_key(config)
+    key = enrolment_key(config, interim)
     return _load_enrolment(config, interim, key, file_sha(config.enrolment))
 
 
@@ -114,7 +116,7 @@ def load_enrolment(config: StudyConfig, interim: str) -> dict:
     name="survey-statistics",
     task_run_name="survey-statistics",
     persist_result=True,
-    cache_key_fn=lambda ctx, p: stats_key("survey-stats-", p),
+    cache_key_fn=lambda ctx, p: stats_key("survey_statistics", p),
     cache_expiration=CACHE_EXPIRATION,
 )
 def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
@@ -141,7 +143,7 @@ def survey_statistics(inputs: list[dict], config: StudyConfig) -> list:
     name="mobility-statistics",
     task_run_name="mobility-statistics",
     persist_result=True,
-    cache_key_fn=lambda ctx, p: stats_key("mobility-stats-", p),
+    cache_key_fn=lambda ctx, p: stats_key("mobility_statistics", p),
     cache_expiration=CACHE_EXPIRATION,
 )
 def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
@@ -158,15 +160,16 @@ def mobility_statistics(inputs: list[dict], config: StudyConfig) -> list:
     return list(mobility_result_tables(records, enrolment, config))
 
 
-@task(
-    name="write-outputs", task_run_name="write-outputs[{lang}]", retries=1, cache_policy=NO_CACHE
-)
-def write_outputs(results: Any, lang: str, run_identity: dict, out_dir: str) -> dict:
-    """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF."""
+@task(name="write-outputs", task_run_name="write-outputs[{lang}]", retries=1, cache_policy=NO_CACHE)
+def write_outputs(
+    results: Any, lang: str, run_identity: dict, out_dir: str, scratch: str | None = None
+) -> dict:
+    """Render the HTML report and write it with results.json, CSV/XLSX tables and the PDF
+    (the PDF printer's browser profile in ``scratch``, removed with the run)."""
 
     from reports.outputs import write_outputs as _write
     from reports.render import render_report
 
     html = render_report(results, lang, run_identity)
-    paths = _write(results, html, Path(out_dir), lang)
+    paths = _write(results, html, Path(out_dir), lang, scratch=Path(scratch) if scratch else None)
     return {k: str(v) for k, v in paths.items()}

@@ -145,7 +145,9 @@ def find_chromium() -> str | None:
     return None
 
 
-def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180.0) -> Path | None:
+def print_pdf(
+    html_path: Path, pdf_path: Path, timeout: float = 180.0, scratch: Path | None = None
+) -> Path | None:
     """Print ``html_path`` to an A4 PDF (the report's ``@page`` rule) with headless Chromium.
 
     Returns ``None`` with a warning when no Chromium is installed or printing fails: the PDF
@@ -157,7 +159,9 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180.0) -> Path |
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
         log.warning(msg)
         return None
-    with tempfile.TemporaryDirectory(prefix="mobility-study-chromium-") as profile:
+    if scratch is not None:  # the run's own scratch folder: cleaned even if the run is killed
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mobility-study-chromium-", dir=scratch) as profile:
         cmd = [
             exe,
             *CHROMIUM_FLAGS,
@@ -185,7 +189,13 @@ def results_json(results: ResultSet) -> str:
 
 
 def write_outputs(
-    results: ResultSet, html: str, out_dir: Path, lang: str, *, pdf: bool = True
+    results: ResultSet,
+    html: str,
+    out_dir: Path,
+    lang: str,
+    *,
+    pdf: bool = True,
+    scratch: Path | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``results.json``, ``tables/<id>.csv``, ``tables.xlsx`` and
     ``report.pdf`` (when Chromium is available) into ``out_dir``; return their paths by name
@@ -207,7 +217,7 @@ def write_outputs(
         paths[f"csv:{t.id}"] = p
     paths["xlsx"] = write_workbook(results, out_dir / "tables.xlsx")
     if pdf:
-        printed = print_pdf(paths["html"], out_dir / "report.pdf")
+        printed = print_pdf(paths["html"], out_dir / "report.pdf", scratch=scratch)
         if printed is not None:
             paths["pdf"] = printed
     return paths

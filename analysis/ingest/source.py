@@ -23,6 +23,7 @@ import pandas as pd
 from analysis.ingest.errors import InputError
 from analysis.ingest.text import fold_key
 from analysis.numbers import COMMA, POINT, decimal_convention
+from analysis.limits import check_input_file
 
 SNIFF_BYTES = 256 * 1024
 CHUNK_ROWS = 100_000
@@ -405,6 +406,7 @@ def open_table(path: Path) -> RawTable:
         raise InputError(f"{path}: file not found") from None
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise InputError(f"{path.name}: empty file")
+    check_input_file(path)  # a zip bomb, a giant line or header: refused before parsing
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(path)
     if head[:4] in (b"$FL2", b"$FL3"):

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from analysis.config_schema import SCHOOL_FIELDS  # the config validates the same names
+from analysis.limits import check_input_file
 from analysis.mobility.tables import (
     CountryLookup,
     academic_year_of,
@@ -965,6 +966,7 @@ def read_mobility_file(
     path = Path(path)
     if not path.is_file():
         raise MobilityFormatError(path.name, None, None, f"file not found: {path}")
+    check_input_file(path)  # a zip bomb, a giant line or header: refused before parsing
     fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt == "auto":
         fmt = _detect_file(path)

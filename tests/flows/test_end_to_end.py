@@ -215,6 +215,32 @@ def test_rerun_is_cached_and_a_changed_survey_recomputes_only_its_branch(study):
     assert results["data_quality"]["changes"]["previous_run"]
 
 
+def test_deleting_one_output_folder_does_not_break_another(study):
+    """Issue 13.2: `run --output A; run --output B; rm -rf B`, change a survey file, `run
+    --output A` failed with FileNotFoundError on B/.interim/... (the shared result cache
+    pointed into whichever folder computed a key last)."""
+    base, data, home, out = study["base"], study["data"], study["home"], study["out"]
+    other = base / "out-b"
+    cfg = str(data / "study.toml")
+    b = _run(["run", "--config", cfg, "--output", str(other)], home, base)
+    assert b.returncode == 0, b.stderr[-4000:]
+    shutil.rmtree(other)
+    survey = data / "survey_2023_qualtrics.csv"
+    text = survey.read_text(encoding="utf-8")
+    last = text.rstrip("\n").splitlines()[-1]
+    survey.write_text(
+        text + last.replace(last.split(",")[8], "R_extraResp0002", 1) + "\n", encoding="utf-8"
+    )
+    try:
+        a = _run(["run", "--config", cfg, "--output", str(out)], home, base)
+    finally:  # the module's later tests count the rows of this file
+        survey.write_text(text, encoding="utf-8")
+    assert a.returncode == 0, a.stderr[-4000:]
+    assert "Traceback" not in a.stderr
+    assert (out / "latest" / "report.html").is_file()
+    assert not other.exists()
+
+
 def test_a_failing_run_names_stage_and_file_and_keeps_the_previous_report(study):
     base, data, home, out = study["base"], study["data"], study["home"], study["out"]
     before = (out / "latest").resolve()
@@ -248,6 +274,45 @@ def test_config_typo_keeps_the_published_report(study):
     assert "disclosre: unknown section; did you mean `disclosure`?" in proc.stderr
     assert (out / "latest").resolve() == latest
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        res = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+            capture_output=True, timeout=30,
+        )  # fmt: skip
+    except OSError:
+        return False
+    return res.returncode == 0
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_last_report(study):
+    """Issue 13.4: a full disk ended in 128 lines of traceback (writing the log failed too).
+    A real full filesystem: a small tmpfs holding a published run, filled to the last 64 KB."""
+    base, data, home = study["base"], study["data"], study["home"]
+    out = base / "out-full"
+    if not _mount_tmpfs(out, "8m"):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        run = out / "runs" / "20250101T000000Z-previous"
+        run.mkdir(parents=True)
+        (run / "report.html").write_text("<html>previous</html>", encoding="utf-8")
+        os.symlink(Path("runs") / run.name, out / "latest")
+        free = shutil.disk_usage(out).free
+        with open(out / "filler", "wb") as f:  # leave 64 KB: the run starts, then fills it
+            f.write(b"\0" * (free - (64 << 10)))
+        proc = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr
+        err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("mobility-study:")]
+        assert len(err_lines) == 1, proc.stderr[-3000:]
+        assert "no space left on device" in err_lines[0] and str(out) in err_lines[0]
+        assert (out / "latest").resolve() == run.resolve()
+        assert not any((out / ".staging").iterdir())
+    finally:
+        subprocess.run(["umount", "-l", str(out)], capture_output=True, timeout=30)
 
 
 def _comparable(results: dict) -> dict:
@@ -297,6 +362,20 @@ def test_reader_processes_give_the_same_results(study):
     # an input error raised in a reader process keeps its file, row and column: test_loading.py
 
 
+def _flow_run_state(home: Path, flow_run_id: str) -> str:
+    """The flow run's state type, read from Prefect's SQLite database itself."""
+    import sqlite3
+
+    con = sqlite3.connect(home / "prefect.db")
+    try:
+        rows = con.execute(
+            "select state_type from flow_run where id = ?", (flow_run_id,)
+        ).fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else "missing"
+
+
 def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
     """Kill -9 a run once its loading stage is done; the rerun reuses those cached tasks."""
     import signal
@@ -323,8 +402,16 @@ def test_a_run_killed_midway_is_rerun_from_what_was_cached(study):
     _gone, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [" ".join(c.cmdline())[:200] for c in alive]
     assert not (out / "latest").exists()  # nothing was published
+    # what it left: its staging folder and the record of its flow run, still RUNNING
+    owners = list((out / ".staging").glob("*.owner.json"))
+    assert len(owners) == 1 and (out / ".staging" / owners[0].name[: -len(".owner.json")]).is_dir()
+    killed_id = json.loads(owners[0].read_text(encoding="utf-8"))["flow_run_id"]
+    assert _flow_run_state(home, killed_id) == "RUNNING"
     rerun = _run(["run", "--config", str(data / "study.toml"), "--output", str(out)], home, base)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
+    # the rerun cleaned the left-overs and marked the killed flow run CRASHED
+    assert list((out / ".staging").iterdir()) == []
+    assert _flow_run_state(home, killed_id) == "CRASHED"
     cached = _task_names(rerun.stderr, "Cached")
     assert {"ingest-survey", "ingest-mobility", "load-enrolment"} <= cached, rerun.stderr[-3000:]
     assert (out / "latest" / "report.html").is_file()

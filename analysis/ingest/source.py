@@ -22,8 +22,8 @@ import pandas as pd
 
 from analysis.ingest.errors import InputError
 from analysis.ingest.text import fold_key
-from analysis.numbers import COMMA, POINT, decimal_convention
 from analysis.limits import check_input_file
+from analysis.numbers import COMMA, POINT, decimal_convention
 
 SNIFF_BYTES = 256 * 1024
 CHUNK_ROWS = 100_000

@@ -7,9 +7,11 @@ ingest bodies live). Instead, the project's import graph is walked with :mod:`as
   the module-level functions, classes and constants it names (recursively), and the modules
   it imports (at the top of the module, for the names it uses, or inside the function);
 - every project module reached from there counts whole (source bytes), with everything it
-  imports anywhere in its file (module level or inside functions), and its parent packages'
-  ``__init__``. Lazy attributes of a package (a module-level ``__getattr__``, PEP 562) count
-  only for an importer that asks for a name the package does not define itself;
+  imports anywhere in its file (module level or inside functions, ``importlib.import_module``
+  of a literal name included), and its parent packages' ``__init__``. Lazy attributes of a
+  package (a module-level ``__getattr__``, PEP 562, and any module a string names, as in a
+  table of lazy attributes) count only for an importer that asks for a name the package does
+  not define itself, or that imports the whole module;
 - the package data (templates, tables: ``.csv``, ``.toml``, ``.j2``...) of every top-level
   package reached.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +32,7 @@ from pathlib import Path
 PACKAGES = ("analysis", "flows", "reports")
 DATA_SUFFIXES = frozenset({".csv", ".toml", ".j2", ".html", ".css", ".json", ".yml", ".yaml"})
 REPO_ROOT = Path(__file__).resolve().parents[1]
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 def module_path(name: str, root: Path = REPO_ROOT) -> Path | None:
@@ -87,6 +91,24 @@ def _resolve(node: ast.Import | ast.ImportFrom, mod: _Module, root: Path) -> lis
     return out
 
 
+def _module_named(node: ast.AST, root: Path) -> str | None:
+    """A string constant that names a project module (``"analysis.ingest.reader"``): counted
+    as an import of it, since code imports modules by name too (``importlib.import_module``,
+    lazy attribute tables)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        name = node.value
+        # "a.b" (a bare package name is more often a folder name than an import)
+        if name.split(".")[0] in PACKAGES and "." in name and _MODULE_NAME.fullmatch(name):
+            if module_path(name, root) is not None:
+                return name
+    return None
+
+
+def _called(call: ast.Call) -> str:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
 def _is_getattr(node: ast.stmt) -> bool:
     return isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
 
@@ -111,7 +133,16 @@ def _parse(name: str, path: Path, mtime_ns: int, size: int, root: Path) -> _Modu
             mod.defined |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
         in_def = isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         target = mod.lazy if _is_getattr(stmt) else mod.eager
+        by_call = {
+            id(n.args[0])
+            for n in ast.walk(stmt)
+            if isinstance(n, ast.Call) and n.args and _called(n) in ("import_module", "__import__")
+        }
         for node in ast.walk(stmt):
+            if named := _module_named(node, root):
+                # importlib.import_module("a.b") runs with the code around it; any other string
+                # naming a module (a table of lazy attributes) counts like a lazy attribute
+                (target if id(node) in by_call else mod.lazy).add((named, True))
             if isinstance(node, ast.Import | ast.ImportFrom):
                 for bound, mods in _resolve(node, mod, root):
                     target.update(mods)
@@ -176,6 +207,8 @@ def _function_roots(module: str, name: str, root: Path) -> tuple[list[ast.AST], 
             continue
         nodes.append(node)
         for sub in ast.walk(node):
+            if named := _module_named(sub, root):
+                imports.add((named, True))
             if isinstance(sub, ast.Import | ast.ImportFrom):
                 for _bound, mods in _resolve(sub, mod, root):
                     imports.update(mods)

@@ -24,6 +24,23 @@ CACHE_EXPIRATION = timedelta(days=90)
 TASKS_MODULE = "flows.tasks"  # where the tasks whose code the keys digest are defined
 
 
+CACHED_TASKS = (
+    "ingest_survey",
+    "ingest_mobility",
+    "load_enrolment",
+    "survey_statistics",
+    "mobility_statistics",
+)
+
+
+def warm_code_digests() -> None:
+    """Compute every task's code digest now, in this thread, before the run starts threads
+    (a key computed in a task thread while another thread imports modules once failed with
+    a SystemError, intermittently: the task then ran uncached)."""
+    for name in CACHED_TASKS:
+        task_code(name)
+
+
 def task_code(name: str) -> str:
     """The code part of a key: the task function and every project module it imports
     (:mod:`flows.codegraph`), not a hand-kept list of paths."""

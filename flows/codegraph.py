@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -245,8 +246,16 @@ def task_imports(module: str, name: str, root: Path = REPO_ROOT) -> set[str]:
     return import_closure(imports, root) - {module}
 
 
-@cache
+_DIGEST_LOCK = threading.Lock()
+
+
 def task_code_digest(module: str, name: str) -> str:
     """:func:`code_digest` of function ``module.name``, computed once per process (the code a
-    process runs does not change while it runs)."""
+    process runs does not change while it runs), one thread at a time."""
+    with _DIGEST_LOCK:
+        return _task_code_digest(module, name)
+
+
+@cache
+def _task_code_digest(module: str, name: str) -> str:
     return code_digest(module, name)

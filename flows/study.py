@@ -15,10 +15,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from flows import hashing
 from flows.artifacts import publish_artifacts, run_name_for
 from flows.assembly import assemble_results
+from flows.cache import warm_code_digests
 from flows.config_io import load_config
-from flows.hashing import hash_inputs
 from flows.publish import publish, write_index
 from flows.stages import StageFailure, ingest, output_run, stage, task_runner
 from flows.tasks import (
@@ -58,6 +59,13 @@ HEAVY_MODULES = (
 )
 
 
+def hash_inputs(config) -> None:
+    """The content keys' parts, computed ahead (by the CLI while a temporary server starts):
+    every input file's hash and every task's code digest."""
+    hashing.hash_inputs(config)
+    warm_code_digests()
+
+
 def preload() -> None:
     for name in HEAVY_MODULES:
         importlib.import_module(name)
@@ -92,6 +100,7 @@ def study_flow(
     lang = lang or config.language
     root = Path(output_root).resolve()
     run_id = str(flow_run.id or "local")
+    warm_code_digests()  # before the run starts threads
     with output_run(root, run_id) as paths:  # the run's folders; a failure keeps `latest`
         threading.Thread(target=preload, name="preload-modules", daemon=True).start()
         done = ingest(config, str(paths.interim))

@@ -269,6 +269,13 @@ def _run_study(args: argparse.Namespace, config, api, shown, show_logs: bool) ->
         )
 
 
+def _is_input_error(exc: BaseException | None) -> bool:
+    """Input the user must fix (exit 2), e.g. no respondent left in any survey file."""
+    from flows.faults import USER_ERROR, describe_failure
+
+    return exc is not None and describe_failure(exc, Path(".")).status == USER_ERROR
+
+
 def _title(config) -> str:
     return config.title.get(config.language) or next(iter(config.title.values()), PROG)
 

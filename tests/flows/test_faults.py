@@ -135,3 +135,26 @@ def test_an_input_deleted_during_the_run_is_an_environment_fault_naming_it(
     assert failure.status == ENVIRONMENT_FAULT
     assert str(gone) in str(failure) and "disappeared during the run" in str(failure)
     assert "\n" not in str(failure)
+
+
+def test_a_full_disk_in_any_stage_is_an_environment_fault_naming_the_output(tmp_path):
+    """The classification the CLI prints, for the ENOSPC a writer raises (the real full disk
+    is in test_end_to_end.py, where a tmpfs can be mounted)."""
+    import errno
+
+    from flows.stages import StageFailure
+
+    for cause in (
+        OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".interim" / "x")),
+        OSError("Error writing bytes to file. Detail: [errno 28] No space left on device"),
+    ):
+        try:
+            try:
+                raise cause
+            except OSError as exc:
+                raise StageFailure("ingest", "survey.csv", f"OSError: {exc}") from exc
+        except StageFailure as failure:
+            got = describe_failure(failure, tmp_path)
+        assert got.status == ENVIRONMENT_FAULT
+        assert "no space left on device" in str(got) and str(tmp_path) in str(got)
+        assert "\n" not in str(got)

@@ -32,7 +32,7 @@ from analysis.survey.designs import (
 HERE = Path(__file__).resolve().parents[2] / "fixtures" / "reference_r16_tools"
 RTOL = 1e-6
 SETS = ("s11_small", "s23_large", "hostile")
-LINEAR = ("S", "W", "C1", "C1W", "C2", "C2fpc", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
+LINEAR = ("S", "W", "U", "C1", "C1W", "C2", "C2fpc", "GREG", "GREGC", "RAKE", "LOGIT", "TRIM")
 REPLICATE = ("JK1W", "JK1C", "JK1Cmse", "JKnS", "BOOT")
 DESIGNS = LINEAR + REPLICATE
 
@@ -65,6 +65,8 @@ def design(name: str, key: str):
     pop = R["calibration_population"]
     if key in ("S", "W", "C1", "C1W", "C2"):
         return base_design(df, key)
+    if key == "U":  # unweighted: every respondent weighs 1 (R: weights = ~one)
+        return ClusterDesign.from_frame(df.assign(one=1.0), weight="one")
     if key == "C2fpc":  # no weight column: weights from the sampling fractions, as R
         return ClusterDesign.from_frame(
             df,
@@ -278,15 +280,18 @@ def test_logistic_model_and_wald_tests_equal_r(name, key):
 
 
 @pytest.mark.parametrize("name", SETS)
-@pytest.mark.parametrize("key", ["S", "W", "C1", "C2"])
+@pytest.mark.parametrize("key", ["S", "W", "U", "C1", "C2"])
 def test_ordinal_logistic_model_equals_r_svyolr(name, key):
     ref = reference()[name]["olr"][key]
     df = data(name)
     cc = df[df["interest"].notna() & df["barrier_finance"].notna()]
     assert len(cc) == reference()[name]["olr"]["n_complete"]
-    fit = tb.ordinal_logistic_model(
-        base_design(cc, key), "interest", ["barrier_finance"], {"gender": "F"}
+    des = (
+        ClusterDesign.from_frame(cc.assign(one=1.0), weight="one")
+        if key == "U"
+        else base_design(cc, key)
     )
+    fit = tb.ordinal_logistic_model(des, "interest", ["barrier_finance"], {"gender": "F"})
     # R's optim (BFGS, reltol 1e-15) stops about 1e-9 from the optimum: absolute tolerance
     # for a threshold near 0
     close(fit.coefficients, ref["coefficients"], atol=1e-8)

@@ -20,11 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from analysis.ingest.codebook_schema import BREAK_KEYS, SOURCE_KEYS, VARIABLE_KEYS, CodebookFile
+from analysis.ingest.codebook_schema import (
+    BREAK_KEYS,
+    SOURCE_KEYS,
+    VARIABLE_KEYS,
+    CodebookFile,
+    VariableType,
+)
 from analysis.ingest.errors import CodebookError
 from analysis.ingest.text import match_key
 from analysis.tomlschema import (
@@ -35,17 +41,7 @@ from analysis.tomlschema import (
     toml_syntax_error,
 )
 
-TYPES = (
-    "identifier",
-    "school",
-    "categorical",
-    "likert",
-    "binary",
-    "multi-select",
-    "numeric",
-    "date",
-    "free-text",
-)
+TYPES: tuple[str, ...] = get_args(VariableType)  # one list: the schema's
 PLATFORMS = (
     "qualtrics",
     "limesurvey",

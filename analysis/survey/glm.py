@@ -206,7 +206,7 @@ def distinct_columns(
     return first, inverse
 
 
-def _irls(
+def irls(
     xu: np.ndarray,
     inv: np.ndarray | None,
     w: np.ndarray,
@@ -353,7 +353,7 @@ def fit_logistic(
         keep = _non_aliased(xu, np.bincount(inv, minlength=first.size).astype(float))
         xu = xu[:, keep]
         p = xu.shape[1]
-        b, mu_u, prev_mu, ainv, it = _irls(xu, inv, w, y, epsilon, maxit)
+        b, mu_u, prev_mu, ainv, it = irls(xu, inv, w, y, epsilon, maxit)
         mu = mu_u[inv]
         # estfun A^-1 per respondent (R svy.varcoef): x_i A^-1 times a scalar
         u = w * prev_mu * (1.0 - prev_mu) * (y - mu) / _mu_eta(mu)
@@ -366,7 +366,7 @@ def fit_logistic(
         keep = _non_aliased(x)
         x = x[:, keep]
         p = x.shape[1]
-        b, mu, prev_mu, ainv, it = _irls(x, None, w, y, epsilon, maxit)
+        b, mu, prev_mu, ainv, it = irls(x, None, w, y, epsilon, maxit)
         u = w * prev_mu * (1.0 - prev_mu) * (y - mu) / _mu_eta(mu)
         infl_rows = (x * u[:, None]) @ ainv
     infl = np.zeros((design.n, p))

@@ -28,6 +28,7 @@ from scipy import stats
 
 from analysis.survey.design import DesignError, SurveyDesign, _indicator, _numeric
 from analysis.survey.designs import ClusterDesign, ReplicateDesign
+from analysis.survey.glm import GLM_EPSILON, GLM_MAXIT, irls
 from analysis.survey.linearization import ci_beta, ci_logit, ci_t, ci_wald
 from analysis.survey.raoscott import RaoScottTest
 
@@ -669,21 +670,14 @@ def _regressors(
     return np.column_stack(cols), valid, terms
 
 
-def _logistic_irls(X, y, w, start=None, tol=1e-13, max_iter=100):
-    beta = np.zeros(X.shape[1]) if start is None else start.copy()
-    for _ in range(max_iter):
-        mu = 1 / (1 + np.exp(-(X @ beta)))
-        grad = X.T @ (w * (y - mu))
-        info = X.T @ (X * (w * mu * (1 - mu))[:, None])
-        step = np.linalg.solve(info, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) <= tol * (1 + np.max(np.abs(beta))):
-            break
-    else:
+def _logistic_fit(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients, fitted ``mu`` and ``A^-1`` of the weighted logistic fit: R's ``glm.fit``
+    iterations of :func:`analysis.survey.glm.irls` (one implementation for the pipeline's
+    model and the toolbox's)."""
+    beta, mu, _, ainv, it = irls(X, None, w, y, GLM_EPSILON, GLM_MAXIT)
+    if it < 0:
         raise DesignError("logistic model did not converge (separation?)")
-    mu = 1 / (1 + np.exp(-(X @ beta)))
-    info = X.T @ (X * (w * mu * (1 - mu))[:, None])
-    return beta, mu, info
+    return beta, mu, ainv
 
 
 def logistic_model(
@@ -704,18 +698,18 @@ def logistic_model(
     X, valid, terms = _regressors(d, y, numeric, dict(categorical or {}))
     yv = np.where(valid, y, 0.0)
     w = np.where(valid, d.weights, 0.0)
-    beta, mu, info = _logistic_irls(X, yv, w / w.sum())
-    info = info * w.sum()
+    beta, mu, ainv = _logistic_fit(X, yv, w / w.sum())
+    ainv = ainv / w.sum()
     if isinstance(d, ReplicateDesign):
         betas = []
         for r in range(d.replicates.shape[1]):
             wr = np.where(valid, d.replicates[:, r], 0.0)
-            betas.append(_logistic_irls(X, yv, wr / wr.sum(), start=beta)[0])
+            betas.append(_logistic_fit(X, yv, wr / wr.sum())[0])
         v = d.replicate_variance(np.array(betas), beta)
         df = d.degf() + 1 - X.shape[1]  # R: the full replicate design's df
     else:
         scores = X * (w * (yv - mu))[:, None]
-        inf = scores @ np.linalg.inv(info)
+        inf = scores @ ainv
         v = d.vcov(inf, valid)
         df = d.degf(valid) + 1 - X.shape[1]
     return ModelFit(

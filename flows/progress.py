@@ -123,11 +123,12 @@ def use(progress: Progress) -> Progress:
 
 
 # --------------------------------------------------------------------------- bytes read so far
-def bytes_read(path: str) -> int | None:
-    """How far into ``path`` any process of this process tree has read (Linux ``/proc``), or
-    None when no open descriptor on it is found (not started, finished, or not Linux)."""
+def bytes_read(path: str, pids: list[int] | None = None) -> int | None:
+    """How far into ``path`` any process of this process tree (``pids``, default: found now)
+    has read (Linux ``/proc``), or None when no open descriptor on it is found (not started,
+    finished, or not Linux)."""
     best = None
-    for pid in _tree_pids():
+    for pid in pids if pids is not None else _tree_pids():
         fd_dir = Path(f"/proc/{pid}/fd")
         try:
             fds = list(fd_dir.iterdir())
@@ -204,24 +205,26 @@ class LiveProgress(Progress):
             stages = dict(self.stages)
             files = list(self.files.values())
         lines = [Text(f"{self.title}: {self.elapsed:.1f} s", style="bold", no_wrap=True)]
+        pids = _tree_pids() if any(not f.done for f in files) else []  # one /proc scan
         for name, state in stages.items():
             mark = {"running": "…", "done": "✓", "failed": "✗"}[state]
             lines.append(Text(f" {mark} {name}", no_wrap=True, overflow="ellipsis"))
             if name == "ingest":
                 lines.extend(
-                    Text(f"   {_file_line(f)}", no_wrap=True, overflow="ellipsis") for f in files
+                    Text(f"   {_file_line(f, pids)}", no_wrap=True, overflow="ellipsis")
+                    for f in files
                 )
         return Group(*lines)
 
 
-def _file_line(f: FileState) -> str:
+def _file_line(f: FileState, pids: list[int]) -> str:
     if f.failed:
         return f"✗ {f.name}"
     if f.done:
         if f.rows_read is None:
             return f"✓ {f.name}"
         return f"✓ {f.name}: {f.rows_read:,} rows read, {f.rows_kept or 0:,} kept"
-    pos = bytes_read(f.path)
+    pos = bytes_read(f.path, pids)
     if pos is None or not f.size:
         return f"… {f.name}: reading ({_size(f.size)})"
     return f"… {f.name}: {min(pos, f.size) / f.size:.0%} of {_size(f.size)} read"
